@@ -1,0 +1,1 @@
+"""Scrapy project of cacwatch: spiders that find filing announcements and archive their attachments."""

@@ -1,0 +1,5 @@
+import sys
+
+from crawler.run import main
+
+sys.exit(main())

@@ -1,0 +1,155 @@
+"""The archive pipeline: raw bytes into the archive, what was fetched into the state."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from typing import Any
+
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
+
+from crawler.fetch_status import FetchStatus
+from crawler.items import AnnouncementItem, FetchItem
+from monitor.archive import Archive
+from monitor.fields import period_of
+from monitor.store import Store, attachment_id, now
+
+logger = logging.getLogger(__name__)
+
+
+class ArchivePipeline:
+    """Stores every fetched body once and records announcements and downloads.
+
+    The state database is opened on the first item only, so a crawl that never
+    reaches the site leaves the data directory untouched.
+    """
+
+    def __init__(self, state_dir: Path, run_id: str, site: str) -> None:
+        self.state_dir = state_dir
+        self.run_id = run_id
+        self.site = site
+        self.started_at = now()
+        self.archive = Archive(state_dir / "archive")
+        self._store: Store | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        settings = crawler.settings
+        state = settings.get("CACWATCH_STATE_DIR")
+        run_id = settings.get("CACWATCH_RUN_ID")
+        if not state or not run_id:
+            raise NotConfigured("CACWATCH_STATE_DIR and CACWATCH_RUN_ID are required")
+        return cls(Path(state), run_id, settings.get("CACWATCH_SITE_URL", ""))
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store(self.state_dir)
+            self._store.ensure_run(self.run_id, self.site, self.started_at)
+        return self._store
+
+    def close_spider(self, spider: Spider | None = None) -> None:
+        if self._store is not None:
+            self._store.close()
+
+    def process_item(self, item: Any, spider: Spider | None = None) -> Any:
+        if isinstance(item, AnnouncementItem):
+            self._record_announcement(item)
+        elif isinstance(item, FetchItem):
+            self._record_fetch(item)
+            # The bytes are archived; do not carry them through the rest of the crawl.
+            item.body = b""
+        return item
+
+    def _record_announcement(self, item: AnnouncementItem) -> None:
+        stamp = now()
+        with self.store.transaction():
+            table = self.store.db["announcements"]
+            table.insert({"url": item.url, "first_seen": stamp}, ignore=True)
+            table.update(
+                item.url,
+                {
+                    "series": item.series,
+                    "title": item.title,
+                    "published": item.published,
+                    "body_hash": item.body_hash,
+                    "last_seen": stamp,
+                },
+            )
+
+    def _record_fetch(self, item: FetchItem) -> None:
+        blob = self.archive.put(item.body) if item.body else None
+        target_id = None
+        if item.target == "attachment" and item.announcement_url and item.link_key:
+            target_id = attachment_id(item.announcement_url, item.link_key)
+
+        with self.store.transaction():
+            db = self.store.db
+            if blob is not None:
+                relative = blob.path.relative_to(self.state_dir).as_posix()
+                db["blobs"].insert(
+                    {
+                        "sha256": blob.sha256,
+                        "size": blob.size,
+                        "kind": blob.kind.value,
+                        "path": relative,
+                        "first_seen": item.fetched_at,
+                    },
+                    ignore=True,
+                )
+            if target_id is not None:
+                self._record_attachment(target_id, item)
+            db["fetches"].insert(
+                {
+                    "run_id": self.run_id,
+                    "target": item.target,
+                    "attachment_id": target_id,
+                    "url": item.url,
+                    "fetched_at": item.fetched_at,
+                    "status": item.status,
+                    "http_status": item.http_status,
+                    "sha256": blob.sha256 if blob else None,
+                    "size": blob.size if blob else 0,
+                    "kind": blob.kind.value if blob else None,
+                    "headers": json.dumps(item.headers, ensure_ascii=False),
+                    "message": item.message,
+                }
+            )
+            if (
+                blob is not None
+                and target_id is not None
+                and item.status == FetchStatus.OK
+            ):
+                db["versions"].insert(
+                    {
+                        "attachment_id": target_id,
+                        "sha256": blob.sha256,
+                        "first_seen": item.fetched_at,
+                        "run_id": self.run_id,
+                    },
+                    ignore=True,
+                )
+                db["attachments"].update(target_id, {"last_checked": item.fetched_at})
+
+        if item.status != FetchStatus.OK:
+            logger.warning("Download failed (%s): %s", item.status, item.url)
+
+    def _record_attachment(self, target_id: str, item: FetchItem) -> None:
+        table = self.store.db["attachments"]
+        table.insert({"id": target_id, "first_seen": item.fetched_at}, ignore=True)
+        table.update(
+            target_id,
+            {
+                "announcement_url": item.announcement_url,
+                "series": item.series,
+                "link_key": item.link_key,
+                "link_text": item.link_text,
+                "name": item.name,
+                "url": item.url,
+                "period": period_of(item.name or ""),
+                "last_seen": item.fetched_at,
+            },
+        )

@@ -1,0 +1,241 @@
+"""The replica's HTTP server: stdlib ``ThreadingHTTPServer`` in a daemon thread."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, cast
+from urllib.parse import parse_qsl, urlsplit
+
+from crawler.replica import pages
+from crawler.replica.routes import CacSite, Request, Response, dispatch
+from crawler.replica.series import load_timeline
+from crawler.replica.waf import render_block_page
+
+logger = logging.getLogger(__name__)
+
+_WILDCARD_HOSTS = {"", "0.0.0.0"}
+
+
+@dataclass(frozen=True)
+class LoggedRequest:
+    """One request the replica answered, as a test inspects it."""
+
+    method: str
+    path: str
+    query: str
+    headers: dict[str, str]
+    status: int
+
+
+class Replica:
+    """A local www.cac.gov.cn as it stood on ``as_of``.
+
+    ``as_of``, ``overrides`` (attachment name → bytes served instead of the file),
+    ``blocked`` (answer everything with the WAF block page), ``require_referer``
+    and ``referer_prefix`` (when set, a Referer that does not start with it
+    counts as none) may be changed while the server runs.
+    """
+
+    def __init__(self, as_of: date, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.as_of = as_of
+        self.host = host
+        self.port = port
+        self.overrides: dict[str, bytes] = {}
+        self.blocked = False
+        self.require_referer = True
+        self.referer_prefix: str | None = None
+        self.requests: list[LoggedRequest] = []
+
+        self._requests_lock = threading.Lock()
+        self._routes = CacSite(self, load_timeline()).routes()
+        self._server: _ReplicaServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        if self._server is None:
+            raise RuntimeError("replica is not running")
+        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+        return f"http://{host}:{self.port}"
+
+    def start(self) -> Replica:
+        if self._server is not None:
+            raise RuntimeError("replica is already running")
+
+        self._server = _ReplicaServer((self.host, self.port), self)
+        self.port = self._server.server_address[1]
+        # A short poll keeps stop() quick; tests start and stop many replicas.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="cac-replica",
+            daemon=True,
+        )
+        self._thread.start()
+
+        logger.info("Replica started at %s as of %s", self.base_url, self.as_of)
+        return self
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join()
+        self._server = None
+        self._thread = None
+        logger.info("Replica stopped")
+
+    def __enter__(self) -> Replica:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def downloads(self) -> list[LoggedRequest]:
+        """The logged ``downloadfile.jsp`` requests, oldest first."""
+        with self._requests_lock:
+            return [r for r in self.requests if r.path == pages.DOWNLOAD_PATH]
+
+    def link_netloc(self, host_header: str | None) -> str:
+        """The host:port that the site's protocol-relative links point at."""
+        # A wildcard bind has no single address of its own; follow the client.
+        if self.host in _WILDCARD_HOSTS and host_header:
+            return host_header
+        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+        return f"{host}:{self.port}"
+
+    def respond(self, request: Request, client_ip: str, url: str) -> Response:
+        """Answer one request, as the WAF in front of the site would let it."""
+        if self.blocked:
+            agent = request.headers.get("user-agent", "")
+            html = render_block_page(client_ip, url, agent, datetime.now())
+            return Response.html(html)
+        return dispatch(self._routes, request)
+
+    def record(self, logged: LoggedRequest) -> None:
+        with self._requests_lock:
+            self.requests.append(logged)
+
+
+class _ReplicaServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], replica: Replica) -> None:
+        self.replica = replica
+        super().__init__(address, _RequestHandler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that hang up mid-response are normal for crawlers; keep them
+        # out of stderr. socketserver calls this inside its except block.
+        logger.debug("Connection error from %s: %r", client_address, sys.exc_info()[1])
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    server_version = "CacReplica"
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_HEAD(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logger.debug("HTTP %s", format % args)
+
+    def _serve(self) -> None:
+        replica = cast(_ReplicaServer, self.server).replica
+        url = urlsplit(self.path)
+        params = dict(parse_qsl(url.query, keep_blank_values=True))
+        params.update(self._form())
+        request = Request(
+            method=self.command,
+            path=url.path,
+            params=params,
+            headers={name.lower(): value for name, value in self.headers.items()},
+            netloc=replica.link_netloc(self.headers.get("Host")),
+        )
+
+        try:
+            full_url = f"http://{request.netloc}{self.path}"
+            response = replica.respond(request, self.client_address[0], full_url)
+        except Exception:
+            logger.exception("Replica failed on %s %s", self.command, self.path)
+            response = Response.html("Internal Server Error", status=500)
+
+        # Logged before the reply goes out, so a client that has its answer
+        # also finds the request in the log.
+        replica.record(
+            LoggedRequest(
+                method=self.command,
+                path=url.path,
+                query=url.query,
+                headers=dict(self.headers.items()),
+                status=response.status,
+            )
+        )
+        self._write(response)
+
+    def _form(self) -> dict[str, str]:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
+        if self.command != "POST" or length <= 0:
+            return {}
+
+        body = self.rfile.read(length).decode("utf-8", errors="replace")
+        return dict(parse_qsl(body, keep_blank_values=True))
+
+    def _write(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        self.end_headers()
+
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+
+def serve(
+    as_of: date,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the site as of ``as_of`` until interrupted (Ctrl-C).
+
+    ``on_ready`` receives the base URL once the server listens.
+    """
+    with Replica(as_of, host, port) as replica:
+        if on_ready is not None:
+            on_ready(replica.base_url)
+
+        try:
+            # Nothing sets the event: wait() parks the main thread in a way that
+            # Ctrl-C interrupts.
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            logger.info("Replica interrupted")

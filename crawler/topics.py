@@ -1,0 +1,77 @@
+"""Which announcements belong to which filing-list series, decided by exact title rules.
+
+The 网信发布 channel also carries other 备案 notices (blockchain filing numbers,
+personal-information certification bodies, face-recognition filings …); only
+titles that match one of these rules are followed.
+"""
+
+from __future__ import annotations
+
+import re
+
+ALGORITHM = "algorithm"
+DEEP_SYNTHESIS = "deep_synthesis"
+
+SERIES = (ALGORITHM, DEEP_SYNTHESIS)
+
+SERIES_LABELS = {
+    ALGORITHM: "Algorithm filings (境内互联网信息服务算法备案清单)",
+    DEEP_SYNTHESIS: "Deep-synthesis filings (境内深度合成服务算法备案清单)",
+}
+
+# Series A lives on one page that keeps growing; its address is fixed.
+ALGORITHM_PAGE = "/2022-08/12/c_1661927474338504.htm"
+
+_NUMERAL = "[0-9一二三四五六七八九十百零〇两]+"
+
+_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (
+        ALGORITHM,
+        re.compile(r"^国家互联网信息办公室关于发布互联网信息服务算法备案信息的公告$"),
+    ),
+    (
+        DEEP_SYNTHESIS,
+        re.compile(
+            rf"^国家互联网信息办公室关于发布(第{_NUMERAL}批)?深度合成服务算法备案信息的公告$"
+        ),
+    ),
+)
+
+_BATCH = re.compile(rf"第({_NUMERAL})批")
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5}
+_DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def series_of(title: str) -> str | None:
+    """Return the series an announcement title belongs to, or None."""
+    clean = re.sub(r"\s+", "", title).replace("\u200b", "")
+    for series, rule in _RULES:
+        if rule.match(clean):
+            return series
+    return None
+
+
+def batch_number(title: str) -> int | None:
+    """Return N of 第N批 in a title; the first deep-synthesis batch carries none."""
+    match = _BATCH.search(title)
+    if match is None:
+        return 1 if series_of(title) == DEEP_SYNTHESIS else None
+    return chinese_number(match.group(1))
+
+
+def chinese_number(text: str) -> int:
+    """Convert 十七 / 二十一 / 17 style numbers below 1,000 to an int."""
+    if text.isdigit():
+        return int(text)
+
+    total, current = 0, 0
+    for char in text:
+        if char in _DIGITS:
+            current = _DIGITS[char]
+        elif char == "十":
+            total += (current or 1) * 10
+            current = 0
+        elif char == "百":
+            total += (current or 1) * 100
+            current = 0
+    return total + current

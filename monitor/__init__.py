@@ -1,0 +1,1 @@
+"""cacwatch monitor: archive, parsers, state, change detection, reports and CLI."""

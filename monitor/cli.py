@@ -1,0 +1,279 @@
+"""The ``cacwatch`` command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from monitor.job import DEFAULT_SITE, CrawlFailed, RunOutcome, SiteUnreachable, run_job
+from monitor.store import DB_NAME, Store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_STATE = Path("state")
+DEMO_BEFORE = dt.date(2026, 4, 30)
+DEMO_AFTER = dt.date(2026, 5, 31)
+
+state_option = click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=DEFAULT_STATE,
+    envvar="CACWATCH_STATE",
+    show_default=True,
+    show_envvar=True,
+    help="Data directory: database, raw archive, logs.",
+)
+
+
+@click.group()
+@click.version_option(package_name="cacwatch")
+@click.option(
+    "-v", "--verbose", count=True, help="More log output (-v info, -vv debug)."
+)
+def cli(verbose: int) -> None:
+    """Watch CAC's official algorithm and AI filing lists."""
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+
+@cli.command()
+@click.option(
+    "--site",
+    default=DEFAULT_SITE,
+    envvar="CACWATCH_SITE",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the CAC site (or of a replica).",
+)
+@state_option
+@click.option(
+    "--delay",
+    type=float,
+    default=None,
+    help="Seconds between requests (default: the polite crawler setting, 2 s).",
+)
+@click.option(
+    "--refetch-days",
+    type=float,
+    default=7.0,
+    show_default=True,
+    help="Download an archived attachment again after this many days, to catch re-issues.",
+)
+def run(site: str, state_dir: Path, delay: float | None, refetch_days: float) -> None:
+    """Crawl the site, archive new attachments, diff them and print the report."""
+    outcome = _run(site, state_dir, delay=delay, refetch_days=refetch_days)
+    click.echo(outcome.report)
+    if outcome.status != "ok":
+        click.echo(
+            f"Run finished with status {outcome.status}; see the problems above.",
+            err=True,
+        )
+        sys.exit(2)
+
+
+@cli.command()
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Keep the demo's data here (default: a temporary directory).",
+)
+def demo(state_dir: Path | None) -> None:
+    """Run cacwatch twice against a local replica of the CAC site.
+
+    The replica first shows the site as of 2026-04-30, then as of 2026-05-31,
+    when the May algorithm list and deep-synthesis batch 17 appeared. The
+    report of the second run is printed.
+    """
+    from crawler.replica.server import Replica
+
+    console = Console(stderr=True)
+    with _demo_state(state_dir) as directory, Replica(DEMO_BEFORE) as replica:
+        console.print(
+            f"Replica of the CAC site at {replica.base_url}, as of {DEMO_BEFORE}"
+        )
+        with console.status("First run: initial load of every published list…"):
+            first = _run(replica.base_url, directory, delay=0)
+        console.print(f"First run {first.run_id}: {first.kind}, status {first.status}")
+
+        replica.as_of = DEMO_AFTER
+        console.print(f"Replica moved to {DEMO_AFTER}")
+        with console.status("Second run: looking for new lists…"):
+            second = _run(replica.base_url, directory, delay=0)
+        console.print(
+            f"Second run {second.run_id}: {second.kind}, status {second.status}\n"
+        )
+        click.echo(second.report)
+
+
+@contextmanager
+def _demo_state(state_dir: Path | None) -> Iterator[Path]:
+    if state_dir is not None:
+        yield state_dir
+        return
+    with tempfile.TemporaryDirectory(prefix="cacwatch-demo-") as scratch:
+        yield Path(scratch)
+
+
+@cli.command()
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--kind", multiple=True, help="Only these kinds (new_filing, new_registrant)."
+)
+@click.option(
+    "--series", multiple=True, help="Only these series (algorithm, deep_synthesis)."
+)
+@click.option("--run", "run_id", default=None, help="Only events of this run.")
+@click.option(
+    "--entity", default=None, help="Only events whose registrant name contains this."
+)
+@click.option("--limit", type=int, default=None, help="At most this many events.")
+def events(
+    state_dir: Path,
+    as_json: bool,
+    kind: tuple[str, ...],
+    series: tuple[str, ...],
+    run_id: str | None,
+    entity: str | None,
+    limit: int | None,
+) -> None:
+    """List the stored events, newest first."""
+    store = _open_existing(state_dir)
+    clauses, params = [], []
+    for column, values in (("kind", kind), ("series", series)):
+        if values:
+            clauses.append(f"{column} in ({', '.join('?' for _ in values)})")
+            params.extend(values)
+    if run_id:
+        clauses.append("run_id = ?")
+        params.append(run_id)
+    if entity:
+        clauses.append("json_extract(payload, '$.entity_name') like ?")
+        params.append(f"%{entity}%")
+    where = f"where {' and '.join(clauses)}" if clauses else ""
+    sql = f"select * from events {where} order by created_at desc, batch_id desc, id"
+    if limit is not None:
+        sql += f" limit {int(limit)}"
+
+    for event in store.query(sql, params):
+        if as_json:
+            record = {**event, "payload": json.loads(event["payload"])}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{event['created_at'][:19]}  {event['kind']:<15} {event['summary']}"
+            )
+
+
+@cli.command()
+@state_option
+def status(state_dir: Path) -> None:
+    """Show the last runs, what the state holds and the size of the archive."""
+    store = _open_existing(state_dir)
+    counts = {
+        table: store.scalar(f"select count(*) from {table}")
+        for table in (
+            "announcements",
+            "attachments",
+            "batches",
+            "filings",
+            "entities",
+            "events",
+        )
+    }
+    archive = state_dir / "archive"
+    files = (
+        [path for path in archive.rglob("*") if path.is_file()]
+        if archive.exists()
+        else []
+    )
+    size = sum(path.stat().st_size for path in files)
+
+    click.echo(f"State: {store.path}")
+    click.echo("  " + ", ".join(f"{n} {table}" for table, n in counts.items()))
+    click.echo(f"  Archive: {len(files)} files, {size / 1_048_576:.1f} MiB")
+
+    held = store.query("select name, status from batches where status != 'complete'")
+    for batch in held:
+        click.echo(f"  Not compared: {batch['name']} ({batch['status']})")
+
+    click.echo("Last runs:")
+    for run_row in store.query("select * from runs order by started_at desc limit 10"):
+        events_n = json.loads(run_row["stats"] or "{}").get("events", 0)
+        click.echo(
+            f"  {run_row['id']}  {run_row['status'] or '':<8} {run_row['kind'] or '':<13} "
+            f"{events_n} events  {run_row['site']}"
+        )
+
+
+@cli.command()
+@state_option
+@click.argument("run_id", required=False)
+def report(state_dir: Path, run_id: str | None) -> None:
+    """Print the stored report of a run (the latest by default)."""
+    store = _open_existing(state_dir)
+    sql = "select report from runs where report is not null"
+    if run_id:
+        rows = store.query(sql + " and id = ?", [run_id])
+    else:
+        rows = store.query(sql + " order by started_at desc limit 1")
+    if not rows:
+        raise click.ClickException("no such run")
+    click.echo(rows[0]["report"])
+
+
+@cli.command()
+@click.option(
+    "--date",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    required=True,
+    help="Serve the site as it stood on this day.",
+)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=int, default=8000, show_default=True)
+def replica(as_of: dt.datetime, host: str, port: int) -> None:
+    """Serve the local replica of the CAC site until interrupted."""
+    from crawler.replica.server import serve
+
+    serve(as_of.date(), host, port)
+
+
+def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
+    try:
+        return run_job(site, state_dir, **options)
+    except SiteUnreachable as exc:
+        raise click.ClickException(
+            f"{exc}; nothing was changed in {state_dir}"
+        ) from exc
+    except CrawlFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _open_existing(state_dir: Path) -> Store:
+    if not (state_dir / DB_NAME).exists():
+        raise click.ClickException(
+            f"no cacwatch state in {state_dir}; run `cacwatch run` first"
+        )
+    return Store(state_dir)
+
+
+def main() -> None:
+    cli(prog_name="cacwatch", auto_envvar_prefix=None)
+
+
+if __name__ == "__main__":
+    main()

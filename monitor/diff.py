@@ -1,0 +1,234 @@
+"""Compare new batches with the stored state and record what changed as events.
+
+Both series watched here publish **incremental** lists: each attachment adds
+filings and never repeats the whole register. A filing missing from a later
+list is therefore not a removal, and only filing numbers never seen before
+produce events. Old attachments that CAC re-issues with new bytes are parsed
+as batches of their own; their known filings produce no "new" events.
+
+The first run on an empty state is an *initial load*: it fills the state and
+records no per-filing events, since every filing ever published would
+otherwise be "new".
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.store import Store, now
+
+logger = logging.getLogger(__name__)
+
+NEW_FILING = "new_filing"
+NEW_REGISTRANT = "new_registrant"
+
+# Order in which the batches of one period are applied, so that the first
+# sighting of a registrant is attributed the same way on every machine.
+SERIES_ORDER = {"algorithm": 0, "deep_synthesis": 1}
+
+FILING_FIELDS = (
+    "filing_no",
+    "algorithm_name",
+    "algorithm_category",
+    "role",
+    "entity_name",
+    "product",
+    "purpose",
+    "note",
+)
+
+
+@dataclass
+class DiffResult:
+    """What one diff pass did."""
+
+    baseline: bool
+    applied: list[int] = field(default_factory=list)
+    backfilled: list[int] = field(default_factory=list)
+    held: list[int] = field(default_factory=list)
+    events: int = 0
+
+
+def event_id(kind: str, key: str) -> str:
+    """Deterministic event id: the same change is recorded once, however often it is seen."""
+    return hashlib.sha256(f"{kind}\n{key}".encode()).hexdigest()[:20]
+
+
+def in_baseline_mode(store: Store) -> bool:
+    """True until a run has finished an initial load."""
+    done = store.scalar(
+        "select count(*) from runs where kind = 'initial_load' and finished_at is not null"
+    )
+    return not done
+
+
+def diff_pending(store: Store, run_id: str) -> DiffResult:
+    """Apply every complete, not yet diffed batch to the state, oldest first."""
+    result = DiffResult(baseline=in_baseline_mode(store))
+    pending = store.query(
+        "select * from batches where diffed_at is null order by period, id"
+    )
+    pending.sort(
+        key=lambda b: (b["period"] or "", SERIES_ORDER.get(b["series"], 9), b["id"])
+    )
+
+    for batch in pending:
+        if batch["status"] != "complete":
+            # Never diff a list we could not read whole: missing rows would be
+            # taken for facts.
+            result.held.append(batch["id"])
+            continue
+
+        backfill = not result.baseline and _is_backfill(store, batch)
+        with store.transaction():
+            created = _apply_batch(
+                store, batch, run_id, emit=not (result.baseline or backfill)
+            )
+            store.db["batches"].update(
+                batch["id"],
+                {
+                    "diffed_at": now(),
+                    "diff_run_id": run_id,
+                    "baseline": int(result.baseline),
+                },
+            )
+        result.events += created
+        (result.backfilled if backfill else result.applied).append(batch["id"])
+
+    logger.info(
+        "Diffed %d batches (%d events, %d held)",
+        len(result.applied) + len(result.backfilled),
+        result.events,
+        len(result.held),
+    )
+    return result
+
+
+def _is_backfill(store: Store, batch: dict[str, Any]) -> bool:
+    """True for a list older than one already applied in its series.
+
+    Such a list was missed earlier (a failed download, a late first crawl) and
+    its filings are history, not news.
+    """
+    newest = store.scalar(
+        "select max(period) from batches where series = ? and diffed_at is not null "
+        "and attachment_id != ?",
+        [batch["series"], batch["attachment_id"]],
+    )
+    return bool(newest and batch["period"] and batch["period"] < newest)
+
+
+def _apply_batch(
+    store: Store, batch: dict[str, Any], run_id: str, *, emit: bool
+) -> int:
+    rows = store.query(
+        "select * from rows where batch_id = ? and issue is null order by table_index, row_index",
+        [batch["id"]],
+    )
+    stamp = now()
+    events: list[dict[str, Any]] = []
+    filings = store.db["filings"]
+
+    for row in rows:
+        known_entity = _touch_entity(store, row, batch["id"], stamp)
+        if store.scalar(
+            "select 1 from filings where filing_key = ?", [row["filing_key"]]
+        ):
+            filings.update(
+                row["filing_key"], {"last_batch_id": batch["id"], "last_seen": stamp}
+            )
+            continue
+
+        filings.insert(
+            {
+                "filing_key": row["filing_key"],
+                "series": batch["series"],
+                "entity_key": row["entity_key"],
+                **{name: row[name] for name in FILING_FIELDS},
+                "first_batch_id": batch["id"],
+                "last_batch_id": batch["id"],
+                "first_seen": stamp,
+                "last_seen": stamp,
+            }
+        )
+        if not emit:
+            continue
+
+        if not known_entity:
+            events.append(_event(NEW_REGISTRANT, row["entity_key"], run_id, batch, row))
+        events.append(
+            _event(NEW_FILING, row["filing_key"], run_id, batch, row, known_entity)
+        )
+
+    unique = {event["id"]: event for event in events}
+    if unique:
+        store.db["events"].insert_all(unique.values(), ignore=True)
+    return len(unique)
+
+
+def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) -> bool:
+    """Record the registrant of *row*; return True if it was known before this batch."""
+    key = row["entity_key"]
+    existing = store.query(
+        "select names, first_batch_id from entities where key = ?", [key]
+    )
+    if not existing:
+        store.db["entities"].insert(
+            {
+                "key": key,
+                "name": row["entity_name"],
+                "names": json.dumps([row["entity_name"]], ensure_ascii=False),
+                "first_batch_id": batch_id,
+                "first_seen": stamp,
+                "last_seen": stamp,
+            }
+        )
+        return False
+
+    names = json.loads(existing[0]["names"])
+    if row["entity_name"] not in names:
+        names.append(row["entity_name"])
+    store.db["entities"].update(
+        key, {"names": json.dumps(names, ensure_ascii=False), "last_seen": stamp}
+    )
+    # A registrant first met earlier in this same batch is still new here.
+    return bool(existing[0]["first_batch_id"] != batch_id)
+
+
+def _event(
+    kind: str,
+    key: str,
+    run_id: str,
+    batch: dict[str, Any],
+    row: dict[str, Any],
+    known_entity: bool = False,
+) -> dict[str, Any]:
+    if kind == NEW_REGISTRANT:
+        summary = f"New registrant {row['entity_name']}"
+    else:
+        who = "known" if known_entity else "new"
+        summary = f"New filing {row['filing_no']} {row['algorithm_name']} ({who} registrant {row['entity_name']})"
+    payload = {
+        "batch": batch["name"],
+        "period": batch["period"],
+        "registrant": "known" if known_entity else "new",
+        "row": {"table": row["table_index"], "row": row["row_index"]},
+        "attachment_sha256": batch["sha256"],
+        **{name: row[name] for name in FILING_FIELDS},
+    }
+    return {
+        "id": event_id(kind, key),
+        "run_id": run_id,
+        "batch_id": batch["id"],
+        "kind": kind,
+        "series": batch["series"],
+        "filing_key": row["filing_key"],
+        "entity_key": row["entity_key"],
+        "summary": summary,
+        "payload": json.dumps(payload, ensure_ascii=False),
+        "created_at": now(),
+    }

@@ -1,0 +1,185 @@
+"""Versioned schema of the state database.
+
+Each function is one migration, applied once and recorded in the
+``_sqlite_migrations`` table. Never edit an applied migration: add a new one.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("cacwatch")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db["runs"].create(
+        {
+            "id": str,
+            "started_at": str,
+            "finished_at": str,
+            "site": str,
+            "status": str,
+            "kind": str,
+            "stats": str,
+            "report": str,
+        },
+        pk="id",
+    )
+    db["announcements"].create(
+        {
+            "url": str,
+            "series": str,
+            "title": str,
+            "published": str,
+            "body_hash": str,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="url",
+    )
+    db["attachments"].create(
+        {
+            "id": str,
+            "announcement_url": str,
+            "series": str,
+            "link_key": str,
+            "link_text": str,
+            "name": str,
+            "url": str,
+            "period": str,
+            "first_seen": str,
+            "last_seen": str,
+            "last_checked": str,
+        },
+        pk="id",
+        foreign_keys=[("announcement_url", "announcements", "url")],
+    )
+    db["blobs"].create(
+        {"sha256": str, "size": int, "kind": str, "path": str, "first_seen": str},
+        pk="sha256",
+    )
+    db["fetches"].create(
+        {
+            "id": int,
+            "run_id": str,
+            "target": str,
+            "attachment_id": str,
+            "url": str,
+            "fetched_at": str,
+            "status": str,
+            "http_status": int,
+            "sha256": str,
+            "size": int,
+            "kind": str,
+            "headers": str,
+            "message": str,
+        },
+        pk="id",
+    )
+    db["versions"].create(
+        {"attachment_id": str, "sha256": str, "first_seen": str, "run_id": str},
+        pk=("attachment_id", "sha256"),
+        foreign_keys=[
+            ("attachment_id", "attachments", "id"),
+            ("sha256", "blobs", "sha256"),
+        ],
+    )
+    db["batches"].create(
+        {
+            "id": int,
+            "attachment_id": str,
+            "sha256": str,
+            "series": str,
+            "name": str,
+            "period": str,
+            "announcement_url": str,
+            "published": str,
+            "status": str,
+            "message": str,
+            "row_count": int,
+            "issue_count": int,
+            "parser_version": str,
+            "parsed_at": str,
+            "run_id": str,
+            "diffed_at": str,
+            "diff_run_id": str,
+            "baseline": int,
+        },
+        pk="id",
+        foreign_keys=[("attachment_id", "attachments", "id")],
+    )
+    db["batches"].create_index(["attachment_id", "sha256"], unique=True)
+    db["rows"].create(
+        {
+            "batch_id": int,
+            "table_index": int,
+            "row_index": int,
+            "position": int,
+            "filing_key": str,
+            "entity_key": str,
+            "seq": str,
+            "algorithm_name": str,
+            "algorithm_category": str,
+            "role": str,
+            "entity_name": str,
+            "product": str,
+            "purpose": str,
+            "filing_no": str,
+            "note": str,
+            "issue": str,
+            "cells": str,
+        },
+        pk=("batch_id", "table_index", "row_index"),
+        foreign_keys=[("batch_id", "batches", "id")],
+    )
+    db["rows"].create_index(["filing_key"])
+    db["filings"].create(
+        {
+            "filing_key": str,
+            "filing_no": str,
+            "series": str,
+            "algorithm_name": str,
+            "algorithm_category": str,
+            "role": str,
+            "entity_key": str,
+            "entity_name": str,
+            "product": str,
+            "purpose": str,
+            "note": str,
+            "first_batch_id": int,
+            "last_batch_id": int,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="filing_key",
+    )
+    db["entities"].create(
+        {
+            "key": str,
+            "name": str,
+            "names": str,
+            "first_batch_id": int,
+            "first_seen": str,
+            "last_seen": str,
+        },
+        pk="key",
+    )
+    db["events"].create(
+        {
+            "id": str,
+            "run_id": str,
+            "batch_id": int,
+            "kind": str,
+            "series": str,
+            "filing_key": str,
+            "entity_key": str,
+            "summary": str,
+            "payload": str,
+            "created_at": str,
+        },
+        pk="id",
+    )
+    db["events"].create_index(["run_id"])
+    db["events"].create_index(["kind"])

@@ -1,0 +1,25 @@
+"""Parsers that pull filing rows out of attachments, chosen by the bytes they get."""
+
+from __future__ import annotations
+
+from monitor.parsers.docx import parse_docx
+from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus
+from monitor.sniff import Kind, sniff
+
+__all__ = ["ParseStatus", "ParsedDocument", "ParsedRow", "parse_attachment"]
+
+# Bumped whenever a parser changes what it extracts, so that stored batches can
+# tell which parser produced them.
+PARSER_VERSION = "docx-1"
+
+
+def parse_attachment(data: bytes) -> ParsedDocument:
+    """Parse one attachment, choosing the parser from its magic bytes."""
+    kind = sniff(data)
+    if kind is Kind.DOCX:
+        return parse_docx(data)
+
+    return ParsedDocument(
+        status=ParseStatus.UNSUPPORTED_FORMAT,
+        message=f"no parser reads {kind.value} attachments",
+    )

@@ -1,0 +1,137 @@
+"""The readable report of one run, in English with the Chinese names."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from typing import Any
+
+from crawler.topics import SERIES_LABELS
+from monitor.diff import NEW_FILING, NEW_REGISTRANT, DiffResult
+from monitor.store import Store
+
+
+def build_report(store: Store, run_id: str, site: str, diff: DiffResult) -> str:
+    """Return the text report of run *run_id*."""
+    lines = [f"cacwatch run {run_id} — {site}"]
+    if diff.baseline and diff.applied:
+        lines.append(_initial_load_summary(store, diff))
+    lines += _batches_section(store, diff)
+    lines += _events_section(store, run_id)
+    lines += _problems_section(store, run_id, diff)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def _initial_load_summary(store: Store, diff: DiffResult) -> str:
+    filings = store.scalar("select count(*) from filings")
+    entities = store.scalar("select count(*) from entities")
+    return (
+        f"\nInitial load: {len(diff.applied)} lists, {filings} filings from {entities} "
+        "registrants stored as the starting point. Changes are reported from the next run on."
+    )
+
+
+def _batches_section(store: Store, diff: DiffResult) -> list[str]:
+    ids = diff.applied + diff.backfilled
+    if not ids:
+        return ["", "No new lists."]
+
+    lines = ["", "New lists"]
+    for batch in _batches(store, ids):
+        new = store.scalar(
+            "select count(*) from events where batch_id = ? and kind = ?",
+            [batch["id"], NEW_FILING],
+        )
+        registrants = store.scalar(
+            "select count(*) from events where batch_id = ? and kind = ?",
+            [batch["id"], NEW_REGISTRANT],
+        )
+        label = SERIES_LABELS.get(batch["series"], batch["series"])
+        published = (
+            f", published {batch['published'][:10]}" if batch["published"] else ""
+        )
+        note = ""
+        if batch["id"] in diff.backfilled:
+            note = (
+                " (an older list seen for the first time: stored, not reported as new)"
+            )
+        elif diff.baseline:
+            note = " (initial load)"
+        lines.append(
+            f"  • {batch['name']} — {label}{published}: {batch['row_count']} rows, "
+            f"{new} new filings, {registrants} new registrants{note}"
+        )
+    return lines
+
+
+def _events_section(store: Store, run_id: str) -> list[str]:
+    events = store.query(
+        "select * from events where run_id = ? order by batch_id, id", [run_id]
+    )
+    if not events:
+        return []
+
+    registrants = [e for e in events if e["kind"] == NEW_REGISTRANT]
+    filings = [
+        json.loads(e["payload"]) | {"series": e["series"]}
+        for e in events
+        if e["kind"] == NEW_FILING
+    ]
+    by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for filing in filings:
+        by_entity[filing["entity_name"]].append(filing)
+
+    lines = ["", f"New registrants ({len(registrants)})"]
+    for event in registrants:
+        name = json.loads(event["payload"])["entity_name"]
+        lines.append(f"  + {name}")
+        lines += [f"      {_filing_line(f)}" for f in by_entity.get(name, [])]
+
+    known = [f for f in filings if f["registrant"] == "known"]
+    lines += ["", f"New filings by known registrants ({len(known)})"]
+    known_by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for filing in known:
+        known_by_entity[filing["entity_name"]].append(filing)
+    for name, items in sorted(known_by_entity.items()):
+        lines.append(f"  * {name}")
+        lines += [f"      {_filing_line(f)}" for f in items]
+    return lines
+
+
+def _filing_line(filing: dict[str, Any]) -> str:
+    kind = filing.get("algorithm_category") or filing.get("role") or ""
+    product = filing.get("product") or ""
+    extra = "; ".join(part for part in (kind, product) if part and part != "--")
+    return f"{filing['algorithm_name']} [{filing['filing_no']}]" + (
+        f" — {extra}" if extra else ""
+    )
+
+
+def _problems_section(store: Store, run_id: str, diff: DiffResult) -> list[str]:
+    lines = []
+    failures = store.query(
+        "select target, url, status, http_status, message from fetches "
+        "where run_id = ? and status != 'ok' order by id",
+        [run_id],
+    )
+    for failure in failures:
+        code = f" HTTP {failure['http_status']}" if failure["http_status"] else ""
+        lines.append(
+            f"  ! {failure['target']} download failed ({failure['status']}{code}): {failure['url']}"
+        )
+
+    for batch in _batches(store, diff.held):
+        lines.append(
+            f"  ! {batch['name']} not compared ({batch['status']}): {batch['message']}"
+        )
+
+    return ["", "Problems", *lines] if lines else []
+
+
+def _batches(store: Store, ids: list[int]) -> list[dict[str, Any]]:
+    if not ids:
+        return []
+    marks = ", ".join("?" for _ in ids)
+    return store.query(
+        f"select * from batches where id in ({marks}) order by period, series, id", ids
+    )
