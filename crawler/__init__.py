@@ -1,1 +1,1 @@
-"""Scrapy project of cacwatch: spiders that find filing announcements and archive their attachments."""
+"""Scrapy project of cacwatch: find filing announcements, archive their attachments."""

@@ -17,25 +17,44 @@ class FetchStatus(enum.StrEnum):
     BLOCKED = "blocked"  # the WAF's block page
     UNKNOWN_TYPE = "unknown_type"  # bytes that are no known document format
     HTTP_ERROR = "http_error"
-    NETWORK_ERROR = "network_error"
+    TOO_LARGE = "too_large"  # over DOWNLOAD_MAXSIZE; the download was cancelled
+    NETWORK_ERROR = "network_error"  # timeouts, refused or cut connections
+
+
+# Statuses firewalls answer with (412 is the Ruishu-style cookie challenge).
+_BLOCKING_CODES = frozenset({403, 412, 429})
 
 
 DOCUMENT_KINDS = frozenset({Kind.DOCX, Kind.XLSX, Kind.PDF, Kind.OLE, Kind.ZIP})
 
 
 def classify_document(body: bytes) -> FetchStatus:
-    """Decide whether a 200 answer to an attachment link holds a document."""
+    """Decide whether a 2xx answer to an attachment link holds a document."""
     kind = sniff(body)
     if kind is Kind.EMPTY:
         return FetchStatus.EMPTY_BODY
     if kind in DOCUMENT_KINDS:
         return FetchStatus.OK
-    text = body[:20000].decode("utf-8", errors="replace")
-    if is_blocked(text):
+    if is_blocked(decode_page(body[:20000])):
         return FetchStatus.BLOCKED
     if kind is Kind.HTML:
         return FetchStatus.HTML_BODY
     return FetchStatus.UNKNOWN_TYPE
+
+
+def status_for_http_error(code: int, body: bytes) -> FetchStatus:
+    """Status of a non-2xx answer: a firewall's, or a plain HTTP error."""
+    if code in _BLOCKING_CODES or is_blocked(decode_page(body[:20000])):
+        return FetchStatus.BLOCKED
+    return FetchStatus.HTTP_ERROR
+
+
+def decode_page(body: bytes) -> str:
+    """Decode a page body as UTF-8, else as GB18030 (which covers GBK and GB2312)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("gb18030", errors="replace")
 
 
 _FILENAME_STAR = re.compile(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)")

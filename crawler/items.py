@@ -30,6 +30,7 @@ class FetchItem:
     status: str
     fetched_at: str
     http_status: int | None = None
+    final_url: str | None = None  # where redirects ended, if they did
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     message: str = ""

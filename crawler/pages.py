@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from parsel import Selector
+from parsel import Selector, SelectorList
 
 # The Knownsec (知道创宇) WAF answers 200 with a page of its own; only the text
 # tells it apart from a real page.
@@ -58,9 +58,16 @@ class Article:
         return hashlib.sha256(self.body_text.encode()).hexdigest()
 
 
+# Ruishu-style challenges: a page whose only job is to set a cookie from a
+# script and reload, marked by a <meta … r="m"> tag.
+_CHALLENGE_META = re.compile(r"<meta[^>]*\br=[\"']?m[\"']?[\s/>]", re.IGNORECASE)
+
+
 def is_blocked(text: str) -> bool:
-    """True if *text* is the WAF's block page rather than the page asked for."""
-    return any(marker in text for marker in _BLOCK_MARKERS)
+    """True if *text* is a firewall's block or challenge page, not the real page."""
+    if any(marker in text for marker in _BLOCK_MARKERS):
+        return True
+    return bool(_CHALLENGE_META.search(text)) and "document.cookie" in text
 
 
 def parse_channel_list(html: str, base_url: str) -> list[ListItem]:
@@ -94,15 +101,20 @@ def parse_json_list(body: bytes | str, base_url: str) -> list[ListItem]:
     return items
 
 
+def _text_of(nodes: SelectorList[Selector]) -> str:
+    """All text inside the first node, whitespace folded."""
+    if not nodes:
+        return ""
+    return " ".join(" ".join(nodes[0].css("::text").getall()).split())
+
+
 def parse_article(html: str, url: str) -> Article:
     """Return the title, time, body text and attachment links of an article page."""
     selector = Selector(text=html)
-    title = (
-        selector.css("h1.title::text").get()
-        or selector.css("h1::text").get()
-        or selector.css("title::text").get()
-        or ""
-    ).strip()
+    title = _text_of(selector.css("h1.title")) or _text_of(selector.css("h1"))
+    if not title:
+        # The <title> carries the site name after an underscore.
+        title = _text_of(selector.css("title")).split("_中央网络安全")[0]
 
     pubtime = selector.css("#pubtime::text").get() or ""
     match = _PUBTIME.search(pubtime)

@@ -10,6 +10,7 @@ from typing import Any
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
+from scrapy.statscollectors import StatsCollector
 
 from crawler.fetch_status import FetchStatus
 from crawler.items import AnnouncementItem, FetchItem
@@ -23,17 +24,27 @@ logger = logging.getLogger(__name__)
 class ArchivePipeline:
     """Stores every fetched body once and records announcements and downloads.
 
-    The state database is opened on the first item only, so a crawl that never
-    reaches the site leaves the data directory untouched.
+    The state database is opened on the first item only, and network failures
+    are held back until the site has answered at least once: a crawl that never
+    reaches the site leaves the data directory untouched, and the caller reports
+    the site as unreachable instead.
     """
 
-    def __init__(self, state_dir: Path, run_id: str, site: str) -> None:
+    def __init__(
+        self,
+        state_dir: Path,
+        run_id: str,
+        site: str,
+        stats: StatsCollector | None = None,
+    ) -> None:
         self.state_dir = state_dir
         self.run_id = run_id
         self.site = site
         self.started_at = now()
         self.archive = Archive(state_dir / "archive")
         self._store: Store | None = None
+        self._stats = stats
+        self._held: list[FetchItem] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -42,7 +53,8 @@ class ArchivePipeline:
         run_id = settings.get("CACWATCH_RUN_ID")
         if not state or not run_id:
             raise NotConfigured("CACWATCH_STATE_DIR and CACWATCH_RUN_ID are required")
-        return cls(Path(state), run_id, settings.get("CACWATCH_SITE_URL", ""))
+        site = settings.get("CACWATCH_SITE_URL", "")
+        return cls(Path(state), run_id, site, crawler.stats)
 
     @property
     def store(self) -> Store:
@@ -52,13 +64,24 @@ class ArchivePipeline:
         return self._store
 
     def close_spider(self, spider: Spider | None = None) -> None:
+        if self._held and self._answered():
+            for item in self._held:
+                self._record_fetch(item)
         if self._store is not None:
             self._store.close()
+
+    def _answered(self) -> bool:
+        if self._stats is None:
+            return True
+        return bool(self._stats.get_value("downloader/response_count", 0))
 
     def process_item(self, item: Any, spider: Spider | None = None) -> Any:
         if isinstance(item, AnnouncementItem):
             self._record_announcement(item)
         elif isinstance(item, FetchItem):
+            if item.status == FetchStatus.NETWORK_ERROR and not self._answered():
+                self._held.append(item)
+                return item
             self._record_fetch(item)
             # The bytes are archived; do not carry them through the rest of the crawl.
             item.body = b""
@@ -67,7 +90,7 @@ class ArchivePipeline:
     def _record_announcement(self, item: AnnouncementItem) -> None:
         stamp = now()
         with self.store.transaction():
-            table = self.store.db["announcements"]
+            table = self.store.db.table("announcements")
             table.insert({"url": item.url, "first_seen": stamp}, ignore=True)
             table.update(
                 item.url,
@@ -90,7 +113,7 @@ class ArchivePipeline:
             db = self.store.db
             if blob is not None:
                 relative = blob.path.relative_to(self.state_dir).as_posix()
-                db["blobs"].insert(
+                db.table("blobs").insert(
                     {
                         "sha256": blob.sha256,
                         "size": blob.size,
@@ -102,12 +125,13 @@ class ArchivePipeline:
                 )
             if target_id is not None:
                 self._record_attachment(target_id, item)
-            db["fetches"].insert(
+            db.table("fetches").insert(
                 {
                     "run_id": self.run_id,
                     "target": item.target,
                     "attachment_id": target_id,
                     "url": item.url,
+                    "final_url": item.final_url,
                     "fetched_at": item.fetched_at,
                     "status": item.status,
                     "http_status": item.http_status,
@@ -123,7 +147,7 @@ class ArchivePipeline:
                 and target_id is not None
                 and item.status == FetchStatus.OK
             ):
-                db["versions"].insert(
+                db.table("versions").insert(
                     {
                         "attachment_id": target_id,
                         "sha256": blob.sha256,
@@ -132,13 +156,15 @@ class ArchivePipeline:
                     },
                     ignore=True,
                 )
-                db["attachments"].update(target_id, {"last_checked": item.fetched_at})
+                db.table("attachments").update(
+                    target_id, {"last_checked": item.fetched_at}
+                )
 
         if item.status != FetchStatus.OK:
             logger.warning("Download failed (%s): %s", item.status, item.url)
 
     def _record_attachment(self, target_id: str, item: FetchItem) -> None:
-        table = self.store.db["attachments"]
+        table = self.store.db.table("attachments")
         table.insert({"id": target_id, "first_seen": item.fetched_at}, ignore=True)
         table.update(
             target_id,

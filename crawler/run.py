@@ -61,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         "responses": stats.get("downloader/response_count", 0),
         "items": stats.get("item_scraped_count", 0),
         "errors": stats.get("log_count/ERROR", 0),
+        "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         "finish_reason": stats.get("finish_reason"),
         "exceptions": {
             key.removeprefix("downloader/exception_type_count/"): value
@@ -86,8 +87,9 @@ def read_state(state: Path) -> tuple[dict[str, str], str | None]:
     try:
         known = dict(
             connection.execute(
-                "select a.id, a.last_checked from attachments a where a.last_checked "
-                "is not null and exists (select 1 from versions v where v.attachment_id = a.id)"
+                "select a.id, a.last_checked from attachments a "
+                "where a.last_checked is not null and exists "
+                "(select 1 from versions v where v.attachment_id = a.id)"
             ).fetchall()
         )
         newest = connection.execute(

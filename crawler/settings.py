@@ -26,6 +26,8 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 DOWNLOAD_TIMEOUT = 60
+# Attachments get longer than pages: the site is slow from abroad.
+CACWATCH_ATTACHMENT_TIMEOUT = 300
 # The attachments are a few hundred kilobytes; anything near this is not one.
 DOWNLOAD_MAXSIZE = 64 * 1024 * 1024
 RETRY_ENABLED = True

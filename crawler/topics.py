@@ -42,9 +42,14 @@ _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4,
 _DIGITS |= {"六": 6, "七": 7, "八": 8, "九": 9}
 
 
+def clean_title(title: str) -> str:
+    """A title without whitespace or zero-width characters, as rules compare it."""
+    return re.sub(r"[\s\u200b\u200c\u200d\u2060\ufeff]+", "", title)
+
+
 def series_of(title: str) -> str | None:
     """Return the series an announcement title belongs to, or None."""
-    clean = re.sub(r"\s+", "", title).replace("\u200b", "")
+    clean = clean_title(title)
     for series, rule in _RULES:
         if rule.match(clean):
             return series
@@ -53,7 +58,7 @@ def series_of(title: str) -> str | None:
 
 def batch_number(title: str) -> int | None:
     """Return N of 第N批 in a title; the first deep-synthesis batch carries none."""
-    match = _BATCH.search(title)
+    match = _BATCH.search(clean_title(title))
     if match is None:
         return 1 if series_of(title) == DEEP_SYNTHESIS else None
     return chinese_number(match.group(1))

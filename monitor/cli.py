@@ -68,7 +68,7 @@ def cli(verbose: int) -> None:
     type=float,
     default=7.0,
     show_default=True,
-    help="Download an archived attachment again after this many days, to catch re-issues.",
+    help="Download archived attachments again after this many days to find re-issues.",
 )
 def run(site: str, state_dir: Path, delay: float | None, refetch_days: float) -> None:
     """Crawl the site, archive new attachments, diff them and print the report."""
@@ -152,7 +152,8 @@ def events(
 ) -> None:
     """List the stored events, newest first."""
     store = _open_existing(state_dir)
-    clauses, params = [], []
+    clauses: list[str] = []
+    params: list[str] = []
     for column, values in (("kind", kind), ("series", series)):
         if values:
             clauses.append(f"{column} in ({', '.join('?' for _ in values)})")
@@ -214,8 +215,8 @@ def status(state_dir: Path) -> None:
     for run_row in store.query("select * from runs order by started_at desc limit 10"):
         events_n = json.loads(run_row["stats"] or "{}").get("events", 0)
         click.echo(
-            f"  {run_row['id']}  {run_row['status'] or '':<8} {run_row['kind'] or '':<13} "
-            f"{events_n} events  {run_row['site']}"
+            f"  {run_row['id']}  {run_row['status'] or '':<8} "
+            f"{run_row['kind'] or '':<13} {events_n} events  {run_row['site']}"
         )
 
 

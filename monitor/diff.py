@@ -54,14 +54,15 @@ class DiffResult:
 
 
 def event_id(kind: str, key: str) -> str:
-    """Deterministic event id: the same change is recorded once, however often it is seen."""
+    """Deterministic id: a change is recorded once, however often it is seen."""
     return hashlib.sha256(f"{kind}\n{key}".encode()).hexdigest()[:20]
 
 
 def in_baseline_mode(store: Store) -> bool:
     """True until a run has finished an initial load."""
     done = store.scalar(
-        "select count(*) from runs where kind = 'initial_load' and finished_at is not null"
+        "select count(*) from runs "
+        "where kind = 'initial_load' and finished_at is not null"
     )
     return not done
 
@@ -88,7 +89,7 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
             created = _apply_batch(
                 store, batch, run_id, emit=not (result.baseline or backfill)
             )
-            store.db["batches"].update(
+            store.db.table("batches").update(
                 batch["id"],
                 {
                     "diffed_at": now(),
@@ -126,12 +127,13 @@ def _apply_batch(
     store: Store, batch: dict[str, Any], run_id: str, *, emit: bool
 ) -> int:
     rows = store.query(
-        "select * from rows where batch_id = ? and issue is null order by table_index, row_index",
+        "select * from rows where batch_id = ? and issue is null "
+        "order by table_index, row_index",
         [batch["id"]],
     )
     stamp = now()
     events: list[dict[str, Any]] = []
-    filings = store.db["filings"]
+    filings = store.db.table("filings")
 
     for row in rows:
         known_entity = _touch_entity(store, row, batch["id"], stamp)
@@ -166,7 +168,7 @@ def _apply_batch(
 
     unique = {event["id"]: event for event in events}
     if unique:
-        store.db["events"].insert_all(unique.values(), ignore=True)
+        store.db.table("events").insert_all(unique.values(), ignore=True)
     return len(unique)
 
 
@@ -177,7 +179,7 @@ def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) 
         "select names, first_batch_id from entities where key = ?", [key]
     )
     if not existing:
-        store.db["entities"].insert(
+        store.db.table("entities").insert(
             {
                 "key": key,
                 "name": row["entity_name"],
@@ -192,7 +194,7 @@ def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) 
     names = json.loads(existing[0]["names"])
     if row["entity_name"] not in names:
         names.append(row["entity_name"])
-    store.db["entities"].update(
+    store.db.table("entities").update(
         key, {"names": json.dumps(names, ensure_ascii=False), "last_seen": stamp}
     )
     # A registrant first met earlier in this same batch is still new here.
@@ -211,7 +213,10 @@ def _event(
         summary = f"New registrant {row['entity_name']}"
     else:
         who = "known" if known_entity else "new"
-        summary = f"New filing {row['filing_no']} {row['algorithm_name']} ({who} registrant {row['entity_name']})"
+        summary = (
+            f"New filing {row['filing_no']} {row['algorithm_name']} "
+            f"({who} registrant {row['entity_name']})"
+        )
     payload = {
         "batch": batch["name"],
         "period": batch["period"],

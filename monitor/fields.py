@@ -89,7 +89,12 @@ def join_lines(text: str) -> str:
     def replace(match: re.Match[str]) -> str:
         before = text[match.start() - 1] if match.start() else ""
         after = text[match.end()] if match.end() < len(text) else ""
-        latin = before.isascii() and before.isalnum() and after.isascii() and after.isalnum()
+        latin = (
+            before.isascii()
+            and before.isalnum()
+            and after.isascii()
+            and after.isalnum()
+        )
         return " " if latin else ""
 
     return _LINE_BREAK.sub(replace, text).strip()

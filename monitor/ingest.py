@@ -67,8 +67,9 @@ def _store_batch(
     }
 
     with store.transaction():
-        batch_id = int(store.db["batches"].insert(batch).last_pk)
-        store.db["rows"].insert_all(
+        table = store.db.table("batches").insert(batch)
+        batch_id = int(table.last_rowid or 0)
+        store.db.table("rows").insert_all(
             (_row_record(batch_id, row) for row in document.rows), batch_size=500
         )
 

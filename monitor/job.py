@@ -83,7 +83,8 @@ def run_job(
         ]
 
         failures = store.query(
-            "select status, count(*) n from fetches where run_id = ? and status != 'ok' group by status",
+            "select status, count(*) n from fetches "
+            "where run_id = ? and status != 'ok' group by status",
             [run_id],
         )
         status = _status(failures, diff.held)
@@ -92,7 +93,7 @@ def run_job(
             if diff.baseline and diff.applied
             else ("update" if diff.events else "no_change")
         )
-        report = build_report(store, run_id, site, diff)
+        report = build_report(store, run_id, site, diff, summary)
         stats: dict[str, Any] = {
             "crawl": summary,
             "batches": len(diff.applied) + len(diff.backfilled),

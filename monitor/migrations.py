@@ -14,7 +14,7 @@ migrations = Migrations("cacwatch")
 
 @migrations()
 def m001_initial(db: Database) -> None:
-    db["runs"].create(
+    db.table("runs").create(
         {
             "id": str,
             "started_at": str,
@@ -27,7 +27,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["announcements"].create(
+    db.table("announcements").create(
         {
             "url": str,
             "series": str,
@@ -39,7 +39,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="url",
     )
-    db["attachments"].create(
+    db.table("attachments").create(
         {
             "id": str,
             "announcement_url": str,
@@ -56,17 +56,18 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("announcement_url", "announcements", "url")],
     )
-    db["blobs"].create(
+    db.table("blobs").create(
         {"sha256": str, "size": int, "kind": str, "path": str, "first_seen": str},
         pk="sha256",
     )
-    db["fetches"].create(
+    db.table("fetches").create(
         {
             "id": int,
             "run_id": str,
             "target": str,
             "attachment_id": str,
             "url": str,
+            "final_url": str,
             "fetched_at": str,
             "status": str,
             "http_status": int,
@@ -78,7 +79,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["versions"].create(
+    db.table("versions").create(
         {"attachment_id": str, "sha256": str, "first_seen": str, "run_id": str},
         pk=("attachment_id", "sha256"),
         foreign_keys=[
@@ -86,7 +87,7 @@ def m001_initial(db: Database) -> None:
             ("sha256", "blobs", "sha256"),
         ],
     )
-    db["batches"].create(
+    db.table("batches").create(
         {
             "id": int,
             "attachment_id": str,
@@ -110,8 +111,8 @@ def m001_initial(db: Database) -> None:
         pk="id",
         foreign_keys=[("attachment_id", "attachments", "id")],
     )
-    db["batches"].create_index(["attachment_id", "sha256"], unique=True)
-    db["rows"].create(
+    db.table("batches").create_index(["attachment_id", "sha256"], unique=True)
+    db.table("rows").create(
         {
             "batch_id": int,
             "table_index": int,
@@ -134,8 +135,8 @@ def m001_initial(db: Database) -> None:
         pk=("batch_id", "table_index", "row_index"),
         foreign_keys=[("batch_id", "batches", "id")],
     )
-    db["rows"].create_index(["filing_key"])
-    db["filings"].create(
+    db.table("rows").create_index(["filing_key"])
+    db.table("filings").create(
         {
             "filing_key": str,
             "filing_no": str,
@@ -155,7 +156,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="filing_key",
     )
-    db["entities"].create(
+    db.table("entities").create(
         {
             "key": str,
             "name": str,
@@ -166,7 +167,7 @@ def m001_initial(db: Database) -> None:
         },
         pk="key",
     )
-    db["events"].create(
+    db.table("events").create(
         {
             "id": str,
             "run_id": str,
@@ -181,5 +182,5 @@ def m001_initial(db: Database) -> None:
         },
         pk="id",
     )
-    db["events"].create_index(["run_id"])
-    db["events"].create_index(["kind"])
+    db.table("events").create_index(["run_id"])
+    db.table("events").create_index(["kind"])

@@ -11,14 +11,16 @@ from monitor.diff import NEW_FILING, NEW_REGISTRANT, DiffResult
 from monitor.store import Store
 
 
-def build_report(store: Store, run_id: str, site: str, diff: DiffResult) -> str:
+def build_report(
+    store: Store, run_id: str, site: str, diff: DiffResult, crawl: dict[str, Any]
+) -> str:
     """Return the text report of run *run_id*."""
     lines = [f"cacwatch run {run_id} — {site}"]
     if diff.baseline and diff.applied:
         lines.append(_initial_load_summary(store, diff))
     lines += _batches_section(store, diff)
     lines += _events_section(store, run_id)
-    lines += _problems_section(store, run_id, diff)
+    lines += _problems_section(store, run_id, diff, crawl)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -26,8 +28,9 @@ def _initial_load_summary(store: Store, diff: DiffResult) -> str:
     filings = store.scalar("select count(*) from filings")
     entities = store.scalar("select count(*) from entities")
     return (
-        f"\nInitial load: {len(diff.applied)} lists, {filings} filings from {entities} "
-        "registrants stored as the starting point. Changes are reported from the next run on."
+        f"\nInitial load: {len(diff.applied)} lists, {filings} filings from "
+        f"{entities} registrants stored as the starting point. Changes are "
+        "reported from the next run on."
     )
 
 
@@ -107,7 +110,9 @@ def _filing_line(filing: dict[str, Any]) -> str:
     )
 
 
-def _problems_section(store: Store, run_id: str, diff: DiffResult) -> list[str]:
+def _problems_section(
+    store: Store, run_id: str, diff: DiffResult, crawl: dict[str, Any]
+) -> list[str]:
     lines = []
     failures = store.query(
         "select target, url, status, http_status, message from fetches "
@@ -117,8 +122,13 @@ def _problems_section(store: Store, run_id: str, diff: DiffResult) -> list[str]:
     for failure in failures:
         code = f" HTTP {failure['http_status']}" if failure["http_status"] else ""
         lines.append(
-            f"  ! {failure['target']} download failed ({failure['status']}{code}): {failure['url']}"
+            f"  ! {failure['target']} download failed "
+            f"({failure['status']}{code}): {failure['url']}"
         )
+
+    forbidden = crawl.get("robots_forbidden")
+    if forbidden:
+        lines.append(f"  ! {forbidden} requests not made: forbidden by robots.txt")
 
     for batch in _batches(store, diff.held):
         lines.append(

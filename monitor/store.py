@@ -46,7 +46,6 @@ class Store:
         self.path = state_dir / DB_NAME
         # A generous timeout: the scheduler and a manual run may meet here.
         self.db = Database(sqlite3.connect(self.path, timeout=30))
-        self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         migrations.apply(self.db)
 
@@ -67,7 +66,7 @@ class Store:
         return None if row is None else row[0]
 
     def ensure_run(self, run_id: str, site: str, started_at: str) -> None:
-        self.db["runs"].insert(
+        self.db.table("runs").insert(
             {"id": run_id, "site": site, "started_at": started_at, "status": "running"},
             ignore=True,
         )
@@ -75,7 +74,7 @@ class Store:
     def finish_run(self, run_id: str, **values: Any) -> None:
         if "stats" in values:
             values["stats"] = json.dumps(values["stats"], ensure_ascii=False)
-        self.db["runs"].update(run_id, {"finished_at": now(), **values})
+        self.db.table("runs").update(run_id, {"finished_at": now(), **values})
 
     def archived_attachments(self) -> dict[str, dict[str, Any]]:
         """Attachments with at least one archived version, by id."""

@@ -1,4 +1,4 @@
-"""Shared fixtures: the replica of the CAC site and an independent reader of the lists."""
+"""Shared fixtures: the CAC replica and an independent reader of the real lists."""
 
 from __future__ import annotations
 
@@ -47,7 +47,10 @@ def read_list(path: Path) -> list[dict[str, str]]:
     assert table is not None
     rows = []
     for tr in table.findall(f"{_W}tr"):
-        cells = ["".join(t.text or "" for t in tc.iter(f"{_W}t")) for tc in tr.findall(f"{_W}tc")]
+        cells = [
+            "".join(t.text or "" for t in tc.iter(f"{_W}t"))
+            for tc in tr.findall(f"{_W}tc")
+        ]
         rows.append(cells)
     header = [re.sub(r"\s", "", cell) for cell in rows[0]]
     return [dict(zip(header, row, strict=True)) for row in rows[1:] if any(row)]

@@ -17,7 +17,9 @@ from tests.conftest import attachment_file, inventory, read_list
 INVENTORY = inventory()
 
 
-@pytest.mark.parametrize("entry", INVENTORY, ids=[e["attachment_title"] for e in INVENTORY])
+@pytest.mark.parametrize(
+    "entry", INVENTORY, ids=[e["attachment_title"] for e in INVENTORY]
+)
 def test_real_list_matches_inventory(entry: dict[str, str]) -> None:
     path = attachment_file(entry["attachment_title"])
     document = parse_attachment(path.read_bytes())
@@ -30,21 +32,31 @@ def test_real_list_matches_inventory(entry: dict[str, str]) -> None:
     assert document.title == entry["attachment_title"]
 
 
-@pytest.mark.parametrize("entry", INVENTORY, ids=[e["attachment_title"] for e in INVENTORY])
+@pytest.mark.parametrize(
+    "entry", INVENTORY, ids=[e["attachment_title"] for e in INVENTORY]
+)
 def test_real_list_fields_equal_an_independent_reading(entry: dict[str, str]) -> None:
     path = attachment_file(entry["attachment_title"])
     parsed = parse_attachment(path.read_bytes()).rows
     expected = read_list(path)
 
-    assert [row.fields["filing_no"] for row in parsed] == [r["备案编号"].strip() for r in expected]
-    assert [row.fields["entity_name"] for row in parsed] == [r["主体名称"].strip() for r in expected]
-    assert [row.fields["purpose"] for row in parsed] == [r["主要用途"].strip() for r in expected]
+    assert [row.fields["filing_no"] for row in parsed] == [
+        r["备案编号"].strip() for r in expected
+    ]
+    assert [row.fields["entity_name"] for row in parsed] == [
+        r["主体名称"].strip() for r in expected
+    ]
+    assert [row.fields["purpose"] for row in parsed] == [
+        r["主要用途"].strip() for r in expected
+    ]
 
 
 def test_series_totals() -> None:
     totals: dict[str, int] = {}
     for entry in INVENTORY:
-        rows = parse_attachment(attachment_file(entry["attachment_title"]).read_bytes()).rows
+        rows = parse_attachment(
+            attachment_file(entry["attachment_title"]).read_bytes()
+        ).rows
         totals[entry["series"]] = totals.get(entry["series"], 0) + len(rows)
     assert totals == {"algorithm_recommendation": 938, "deep_synthesis": 7059}
 
@@ -67,13 +79,26 @@ def test_cells_spanning_two_grid_columns_stay_aligned() -> None:
 
     assert len(document.rows) == 492
     assert all(row.fields["filing_no"].startswith("网信算备") for row in document.rows)
-    assert all(row.fields["role"] in {"服务提供者", "服务技术支持者"} for row in document.rows)
+    assert all(
+        row.fields["role"] in {"服务提供者", "服务技术支持者"} for row in document.rows
+    )
 
 
-HEADER = ["序号", "算法名称", "角色", "主体名称", "应用产品", "主要用途", "备案编号", "备注"]
+HEADER = [
+    "序号",
+    "算法名称",
+    "角色",
+    "主体名称",
+    "应用产品",
+    "主要用途",
+    "备案编号",
+    "备注",
+]
 
 
-def make_docx(rows: list[list[str]], header: list[str] = HEADER, title: str | None = None) -> bytes:
+def make_docx(
+    rows: list[list[str]], header: list[str] = HEADER, title: str | None = None
+) -> bytes:
     document = docx.Document()
     document.add_paragraph("附件")
     document.add_paragraph(title or "示例深度合成服务算法备案清单（2024年1月）")
@@ -87,9 +112,22 @@ def make_docx(rows: list[list[str]], header: list[str] = HEADER, title: str | No
     return out.getvalue()
 
 
-def row(number: int, entity: str = "示例科技有限公司", filing: str | None = None) -> list[str]:
-    filing = filing if filing is not None else f"网信算备0000000000000000000{number:02d}号"
-    return [str(number), f"示例算法{number}", "服务提供者", entity, "示例(APP)", "示例用途", filing, ""]
+def row(
+    number: int, entity: str = "示例科技有限公司", filing: str | None = None
+) -> list[str]:
+    filing = (
+        filing if filing is not None else f"网信算备0000000000000000000{number:02d}号"
+    )
+    return [
+        str(number),
+        f"示例算法{number}",
+        "服务提供者",
+        entity,
+        "示例(APP)",
+        "示例用途",
+        filing,
+        "",
+    ]
 
 
 def test_row_without_filing_number_is_reported_not_dropped() -> None:
@@ -105,7 +143,10 @@ def test_repeated_header_and_blank_rows_are_skipped_and_counted() -> None:
     document = parse_attachment(make_docx([row(1), HEADER, [""] * 8, row(2)]))
 
     assert document.status is ParseStatus.COMPLETE
-    assert [r.fields["algorithm_name"] for r in document.rows] == ["示例算法1", "示例算法2"]
+    assert [r.fields["algorithm_name"] for r in document.rows] == [
+        "示例算法1",
+        "示例算法2",
+    ]
     assert document.skipped_header_rows == 1
     assert document.blank_rows == 1
 
@@ -123,7 +164,16 @@ def test_identical_duplicate_is_collapsed_and_conflicting_one_flagged() -> None:
 
 
 def test_wrapped_header_cells_still_map() -> None:
-    header = ["序\n号", "算法\n名称", "角色", "主体 名称", "应用产品", "主要用途", "备案\n编号", "备注"]
+    header = [
+        "序\n号",
+        "算法\n名称",
+        "角色",
+        "主体 名称",
+        "应用产品",
+        "主要用途",
+        "备案\n编号",
+        "备注",
+    ]
     document = parse_attachment(make_docx([row(1)], header=header))
 
     assert document.status is ParseStatus.COMPLETE
@@ -201,7 +251,7 @@ def test_gridspan_row_with_fewer_cells_is_flagged() -> None:
     data = make_docx([row(1), row(2)])
     document = docx.Document(io.BytesIO(data))
     tr = document.tables[0].rows[2]._tr
-    cells = tr.findall(qn("w:tc"))
+    cells = tr.tc_lst
     # Merge the product and purpose cells of the second data row into one.
     span = OxmlElement("w:gridSpan")
     span.set(qn("w:val"), "2")

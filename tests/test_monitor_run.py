@@ -1,10 +1,11 @@
-"""The main job end to end: crawl the replica over HTTP, archive, parse, diff, report."""
+"""The main job end to end: crawl the replica, archive, parse, diff, report."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,7 +13,15 @@ from crawler.replica.server import Replica
 from monitor import diff as diff_module
 from monitor.job import crawl, new_run_id, run_job
 from monitor.store import Store
-from tests.conftest import AFTER, BEFORE, FILES, attachment_file, filing_key, read_list, registrant_key, run
+from tests.conftest import (
+    AFTER,
+    FILES,
+    attachment_file,
+    filing_key,
+    read_list,
+    registrant_key,
+    run,
+)
 
 NEW_LISTS = (
     "境内互联网信息服务算法备案清单（2026年5月）",
@@ -36,7 +45,7 @@ def expected_changes() -> tuple[set[str], set[str]]:
     return filings, entities - earlier_entities
 
 
-def stored_events(state: Path) -> list[dict[str, object]]:
+def stored_events(state: Path) -> list[dict[str, Any]]:
     store = Store(state)
     try:
         return store.query("select * from events")
@@ -119,8 +128,8 @@ def test_reissued_attachment_is_a_new_version_and_no_new_filing(
     store = Store(state)
     try:
         versions = store.query(
-            "select v.sha256 from versions v join attachments a on a.id = v.attachment_id "
-            "where a.name = ?",
+            "select v.sha256 from versions v "
+            "join attachments a on a.id = v.attachment_id where a.name = ?",
             [title],
         )
         assert len(versions) == 2
@@ -161,7 +170,14 @@ def test_crash_after_crawl_before_parse_is_finished_by_rerun(
     replica: Replica, state: Path
 ) -> None:
     replica.as_of = AFTER
-    crawl(replica.base_url, state, new_run_id(), delay=0, refetch_days=7, log_level="WARNING")
+    crawl(
+        replica.base_url,
+        state,
+        new_run_id(),
+        delay=0,
+        refetch_days=7,
+        log_level="WARNING",
+    )
 
     outcome = run(replica, state)
 
@@ -197,7 +213,9 @@ def test_download_refused_for_referer_is_a_named_failure_never_an_empty_batch(
     assert again.events == len(filings) + len(registrants)
 
 
-def test_blocked_site_is_recorded_and_nothing_is_diffed(replica: Replica, state: Path) -> None:
+def test_blocked_site_is_recorded_and_nothing_is_diffed(
+    replica: Replica, state: Path
+) -> None:
     replica.as_of = AFTER
     replica.blocked = True
 
@@ -208,7 +226,10 @@ def test_blocked_site_is_recorded_and_nothing_is_diffed(replica: Replica, state:
     store = Store(state)
     try:
         assert store.scalar("select count(*) from batches") == 33
-        statuses = {row["status"] for row in store.query("select status from fetches where status != 'ok'")}
+        statuses = {
+            row["status"]
+            for row in store.query("select status from fetches where status != 'ok'")
+        }
         assert statuses == {"blocked"}
     finally:
         store.close()
@@ -224,4 +245,3 @@ def _rezip(data: bytes) -> bytes:
         for info in source.infolist():
             target.writestr(info.filename, source.read(info.filename))
     return out.getvalue()
-

@@ -9,11 +9,12 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date
 from email.message import Message
+from typing import Any
 from urllib.error import HTTPError
 from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
 
-import lxml.html
 import pytest
+from parsel import Selector
 
 from crawler.replica.policies import split_paragraphs
 from crawler.replica.series import (
@@ -57,13 +58,17 @@ def fetch_text(url: str) -> str:
     return body.decode("utf-8")
 
 
+def text_content(node: Selector) -> str:
+    """All text under ``node``, as lxml's ``text_content()`` gives it."""
+    return "".join(node.xpath(".//text()").getall())
+
+
 def download_links(html: str, page_url: str) -> list[tuple[str, str]]:
     """(absolute URL, link text) of every download link on a page."""
-    tree = lxml.html.fromstring(html)
     return [
-        (urljoin(page_url, a.get("href").strip()), a.text_content())
-        for a in tree.iter("a")
-        if DOWNLOAD in (a.get("href") or "")
+        (urljoin(page_url, a.attrib["href"].strip()), text_content(a))
+        for a in Selector(text=html).xpath("//a")
+        if DOWNLOAD in a.attrib.get("href", "")
     ]
 
 
@@ -106,11 +111,11 @@ def test_channel_list_follows_as_of(replica: Replica) -> None:
 def test_channel_links_are_protocol_relative_with_quirks(replica: Replica) -> None:
     html = fetch_text(replica.base_url + CHANNEL)
     netloc = urlsplit(replica.base_url).netloc
-    tree = lxml.html.fromstring(html)
+    tree = Selector(text=html)
 
     anchors = tree.xpath('//div[@id="loadingInfoPage"]/li/h5/a')
     assert len(anchors) == 20
-    assert all(a.get("href").startswith(f"//{netloc}/") for a in anchors)
+    assert all(a.attrib["href"].startswith(f"//{netloc}/") for a in anchors)
     assert len(tree.xpath('//div[@id="loadingInfoPage"]//div[@class="times"]')) == 20
     assert tree.xpath('//div[@id="Page"]')
 
@@ -122,12 +127,12 @@ def test_channel_links_are_protocol_relative_with_quirks(replica: Replica) -> No
 def test_channel_titles_are_truncated_but_kept_whole_in_title(
     replica: Replica,
 ) -> None:
-    tree = lxml.html.fromstring(fetch_text(replica.base_url + CHANNEL))
+    tree = Selector(text=fetch_text(replica.base_url + CHANNEL))
     anchors = tree.xpath('//div[@id="loadingInfoPage"]/li/h5/a')
 
-    cut = [a for a in anchors if a.text_content().endswith("…")]
+    cut = [a for a in anchors if text_content(a).endswith("…")]
     assert cut
-    assert all(a.get("title").startswith(a.text_content()[:-1]) for a in cut)
+    assert all(a.attrib["title"].startswith(text_content(a)[:-1]) for a in cut)
 
 
 @pytest.mark.parametrize("page", [2, 3, 10])
@@ -139,14 +144,15 @@ def test_later_channel_pages_are_404(replica: Replica, page: int) -> None:
 # --- JsonList ---------------------------------------------------------------
 
 
-def json_list(replica: Replica, page_no: int, code: str = "A093702") -> dict:
+def json_list(replica: Replica, page_no: int, code: str = "A093702") -> dict[str, Any]:
     form = urlencode({"channelCode": code, "perPage": 20, "pageno": page_no})
     status, headers, body = fetch(
         replica.base_url + "/cms/JsonList", data=form.encode("ascii")
     )
     assert status == 200
     assert headers.get_content_type() == "application/json"
-    return json.loads(body)
+    answer: dict[str, Any] = json.loads(body)
+    return answer
 
 
 def test_json_list_pages_down_to_batch_1_then_ends(replica: Replica) -> None:
@@ -211,16 +217,15 @@ def test_one_algorithm_link_has_no_ftext(replica: Replica) -> None:
 
 def test_article_page_markup(replica: Replica) -> None:
     url = replica.base_url + BATCH_15
-    tree = lxml.html.fromstring(fetch_text(url))
+    tree = Selector(text=fetch_text(url))
 
-    assert tree.xpath('string(//div[@class="main-title"]/h1[@class="title"])') == (
-        deep_synthesis_title(15)
-    )
-    assert tree.xpath('string(//span[@id="pubtime"])') == "2026年01月07日 18:00"
+    title = tree.xpath('string(//div[@class="main-title"]/h1[@class="title"])')
+    assert title.get() == deep_synthesis_title(15)
+    assert tree.xpath('string(//span[@id="pubtime"])').get() == "2026年01月07日 18:00"
     body = tree.xpath('//div[@id="BodyLabel"]')[0]
-    assert "现公开发布第十五批境内深度合成服务算法备案信息" in body.text_content()
+    assert "现公开发布第十五批境内深度合成服务算法备案信息" in text_content(body)
     assert body.xpath(".//script")
-    assert "当前位置：" in tree.text_content()
+    assert "当前位置：" in text_content(tree)
 
 
 def test_batch_pages_link_their_list_by_name(replica: Replica) -> None:

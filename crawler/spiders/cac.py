@@ -1,9 +1,13 @@
-"""The www.cac.gov.cn spider: finds filing announcements and downloads their attachments.
+"""The www.cac.gov.cn spider: finds filing announcements, downloads their attachments.
 
 It reads the 网信发布 channel (the static first page, then the JSON list API for
 older entries) and the fixed pages of the series that grow in place, keeps the
 announcements whose titles match a series rule, and follows their attachment
 links with a Referer, as the site requires.
+
+Every page or download that does not give what was asked for becomes a
+``FetchItem`` with a named status, so a blocked or broken crawl is recorded as
+such and never looks like a site with nothing new.
 """
 
 from __future__ import annotations
@@ -14,10 +18,17 @@ from typing import Any
 from urllib.parse import urlencode
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.fetch_status import FetchStatus, classify_document, disposition_name
+from crawler.fetch_status import (
+    FetchStatus,
+    classify_document,
+    decode_page,
+    disposition_name,
+    status_for_http_error,
+)
 from crawler.items import AnnouncementItem, FetchItem
 from crawler.pages import (
     AttachmentLink,
@@ -73,29 +84,33 @@ class CacSpider(scrapy.Spider):
         yield self._json_list_request(1)
 
     def parse_channel(self, response: Response) -> Iterator[Any]:
-        if is_blocked(response.text):
-            yield self._page_failure(response.url, FetchStatus.BLOCKED, response.status)
+        if (failure := self._blocked(response)) is not None:
+            yield failure
             return
-        yield from self._follow(parse_channel_list(response.text, response.url))
+        yield from self._follow(parse_channel_list(_text(response), response.url))
 
     def parse_json_list(self, response: Response, pageno: int) -> Iterator[Any]:
-        if is_blocked(response.text):
-            yield self._page_failure(response.url, FetchStatus.BLOCKED, response.status)
+        if (failure := self._blocked(response)) is not None:
+            yield failure
             return
 
-        items = parse_json_list(response.body, self.site + "/")
+        try:
+            items = parse_json_list(response.body, self.site + "/")
+        except ValueError:
+            yield self._page_failure(response.url, FetchStatus.HTML_BODY, response)
+            return
         yield from self._follow(items)
 
-        older = self.since is not None and all(item.date < self.since for item in items)
+        older = self.since is not None and all(i.date < self.since for i in items)
         if items and not older and pageno < self.max_pages:
             yield self._json_list_request(pageno + 1)
 
     def parse_announcement(self, response: Response, series: str) -> Iterator[Any]:
-        if is_blocked(response.text):
-            yield self._page_failure(response.url, FetchStatus.BLOCKED, response.status)
+        if (failure := self._blocked(response)) is not None:
+            yield failure
             return
 
-        article = parse_article(response.text, response.url)
+        article = parse_article(_text(response), response.url)
         if series_of(article.title) != series:
             self.logger.warning(
                 "Unexpected title on %s: %s", response.url, article.title
@@ -115,17 +130,14 @@ class CacSpider(scrapy.Spider):
         announcement_url: str,
         link: AttachmentLink,
     ) -> FetchItem:
-        status = classify_document(response.body) if response.status == 200 else None
-        headers = {
-            key.decode("latin-1"): b", ".join(values).decode("latin-1")
-            for key, values in response.headers.items()
-        }
+        headers = _headers(response)
         disposition = headers.get("Content-Disposition", "")
         return FetchItem(
             target="attachment",
             series=series,
-            url=response.url,
-            status=status or FetchStatus.HTTP_ERROR,
+            url=link.url,
+            final_url=response.url,
+            status=classify_document(response.body),
             http_status=response.status,
             fetched_at=now(),
             body=response.body,
@@ -138,17 +150,19 @@ class CacSpider(scrapy.Spider):
 
     def attachment_failed(self, failure: Failure) -> FetchItem:
         kwargs = failure.request.cb_kwargs  # type: ignore[attr-defined]
-        series, announcement_url = kwargs["series"], kwargs["announcement_url"]
         link: AttachmentLink = kwargs["link"]
-        self.logger.warning("Attachment download failed: %s", failure.getErrorMessage())
+        status, http_status, body = _failure_details(failure)
+        self.logger.warning("Attachment failed (%s): %s", status, link.url)
         return FetchItem(
             target="attachment",
-            series=series,
+            series=kwargs["series"],
             url=link.url,
-            status=FetchStatus.NETWORK_ERROR,
+            status=status,
+            http_status=http_status,
             fetched_at=now(),
+            body=body,
             message=failure.getErrorMessage(),
-            announcement_url=announcement_url,
+            announcement_url=kwargs["announcement_url"],
             link_key=link.key,
             link_text=link.text,
             name=link.ftext or link.text,
@@ -156,15 +170,18 @@ class CacSpider(scrapy.Spider):
 
     def page_failed(self, failure: Failure) -> FetchItem:
         request = failure.request  # type: ignore[attr-defined]
-        response = getattr(failure.value, "response", None)
-        self.logger.warning("Page failed: %s", failure.getErrorMessage())
-        if response is not None:
-            return self._page_failure(
-                request.url, FetchStatus.HTTP_ERROR, response.status
-            )
-        item = self._page_failure(request.url, FetchStatus.NETWORK_ERROR, None)
-        item.message = failure.getErrorMessage()
-        return item
+        status, http_status, body = _failure_details(failure)
+        self.logger.warning("Page failed (%s): %s", status, request.url)
+        return FetchItem(
+            target="page",
+            series=None,
+            url=request.url,
+            status=status,
+            http_status=http_status,
+            fetched_at=now(),
+            body=body,
+            message=failure.getErrorMessage(),
+        )
 
     def _follow(self, items: list[ListItem]) -> Iterator[scrapy.Request]:
         for item in items:
@@ -184,6 +201,12 @@ class CacSpider(scrapy.Spider):
             return True
         age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(checked)
         return age >= self.refetch_after
+
+    def _blocked(self, response: Response) -> FetchItem | None:
+        if not is_blocked(_text(response)):
+            return None
+        self.logger.warning("Blocked by the site's firewall: %s", response.url)
+        return self._page_failure(response.url, FetchStatus.BLOCKED, response)
 
     def _page_request(self, url: str, series: str) -> scrapy.Request:
         return scrapy.Request(
@@ -215,6 +238,7 @@ class CacSpider(scrapy.Spider):
         self, link: AttachmentLink, announcement_url: str, series: str
     ) -> scrapy.Request:
         kwargs = {"series": series, "announcement_url": announcement_url, "link": link}
+        timeout = self.settings.getfloat("CACWATCH_ATTACHMENT_TIMEOUT", 300)
         return scrapy.Request(
             link.url,
             # Without a Referer the site answers 200 with an empty body.
@@ -222,11 +246,13 @@ class CacSpider(scrapy.Spider):
             callback=self.parse_attachment,
             errback=self.attachment_failed,
             cb_kwargs=kwargs,
-            meta={"handle_httpstatus_all": True},
+            # Two notices may link the same file; each needs its own record.
+            dont_filter=True,
+            meta={"download_timeout": timeout},
         )
 
     def _page_failure(
-        self, url: str, status: FetchStatus, http_status: int | None
+        self, url: str, status: FetchStatus, response: Response
     ) -> FetchItem:
         return FetchItem(
             target="page",
@@ -234,5 +260,32 @@ class CacSpider(scrapy.Spider):
             url=url,
             status=status,
             fetched_at=now(),
-            http_status=http_status,
+            http_status=response.status,
+            body=response.body,
+            headers=_headers(response),
         )
+
+
+def _text(response: Response) -> str:
+    if isinstance(response, TextResponse):
+        return response.text
+    # Served without a usable content type: decode it ourselves.
+    return decode_page(response.body)
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1"): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def _failure_details(failure: Failure) -> tuple[FetchStatus, int | None, bytes]:
+    """Status, HTTP code and body (kept for the archive) of a failed request."""
+    if isinstance(failure.value, HttpError):
+        response = failure.value.response
+        status = status_for_http_error(response.status, response.body)
+        return status, response.status, response.body
+    if "max size" in failure.getErrorMessage():
+        return FetchStatus.TOO_LARGE, None, b""
+    return FetchStatus.NETWORK_ERROR, None, b""
