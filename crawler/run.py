@@ -8,11 +8,14 @@ summary file and goes on with parsing and diffing.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import logging
 import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
@@ -21,6 +24,18 @@ from crawler.spiders.cac import CacSpider
 from monitor.store import DB_NAME
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlState:
+    """What earlier runs archived, as the spider needs it."""
+
+    # Archived attachment id -> when its bytes were last checked.
+    known: dict[str, str] = field(default_factory=dict)
+    # Announcement path -> when the least recently checked of its attachments
+    # was checked; only pages whose every attachment is archived.
+    pages: dict[str, str] = field(default_factory=dict)
+    since: str | None = None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,14 +59,15 @@ def main(argv: list[str] | None = None) -> int:
         settings.set("DOWNLOAD_DELAY", args.delay)
         settings.set("AUTOTHROTTLE_ENABLED", args.delay > 0)
 
-    known, since = read_state(args.state)
+    previous = read_state(args.state)
     process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(CacSpider)
     process.crawl(
         crawler,
         site=args.site,
-        since=since,
-        known=known,
+        since=previous.since,
+        known=previous.known,
+        pages=previous.pages,
         refetch_days=args.refetch_days,
     )
     process.start()
@@ -73,38 +89,48 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def read_state(state: Path) -> tuple[dict[str, str], str | None]:
-    """Archived attachments and the date to page the channel back to.
+def read_state(state: Path) -> CrawlState:
+    """What the spider needs to know of earlier runs.
 
     Reads without creating anything: a first run against an unreachable site
     must leave an empty data directory empty.
     """
     path = state / DB_NAME
     if not path.exists():
-        return {}, None
+        return CrawlState()
 
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        known = dict(
-            connection.execute(
-                "select a.id, a.last_checked from attachments a "
-                "where a.last_checked is not null and exists "
+        checked = connection.execute(
+            "select a.id, a.announcement_url, a.last_checked from attachments a "
+            "where a.last_checked is not null and exists "
+            "(select 1 from versions v where v.attachment_id = a.id)"
+        ).fetchall()
+        unchecked = {
+            url
+            for (url,) in connection.execute(
+                "select a.announcement_url from attachments a where not exists "
                 "(select 1 from versions v where v.attachment_id = a.id)"
-            ).fetchall()
-        )
+            )
+        }
         newest = connection.execute(
             "select max(published) from announcements where series != 'algorithm'"
         ).fetchone()[0]
     except sqlite3.OperationalError:
-        return {}, None
+        return CrawlState()
     finally:
         connection.close()
 
+    result = CrawlState(known={row[0]: row[2] for row in checked})
+    for _, url, last_checked in checked:
+        if url in unchecked:
+            continue
+        page = urlsplit(url).path
+        result.pages[page] = min(result.pages.get(page, last_checked), last_checked)
+
     # Page back a quarter before the newest known notice, to catch notices
     # that were published late or re-dated.
-    since = None
     if newest:
-        import datetime as dt
-
-        since = (dt.date.fromisoformat(newest[:10]) - dt.timedelta(days=90)).isoformat()
-    return known, since
+        day = dt.date.fromisoformat(newest[:10]) - dt.timedelta(days=90)
+        result.since = day.isoformat()
+    return result

@@ -15,6 +15,8 @@ from typing import Any
 import click
 from rich.console import Console
 
+from crawler.topics import SERIES
+from monitor.diff import NEW_FILING, NEW_REGISTRANT
 from monitor.job import DEFAULT_SITE, CrawlFailed, RunOutcome, SiteUnreachable, run_job
 from monitor.store import DB_NAME, Store
 
@@ -131,10 +133,22 @@ def _demo_state(state_dir: Path | None) -> Iterator[Path]:
 @state_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 @click.option(
-    "--kind", multiple=True, help="Only these kinds (new_filing, new_registrant)."
+    "--kind",
+    multiple=True,
+    type=click.Choice([NEW_FILING, NEW_REGISTRANT]),
+    help="Only events of this kind (repeatable).",
 )
 @click.option(
-    "--series", multiple=True, help="Only these series (algorithm, deep_synthesis)."
+    "--series",
+    multiple=True,
+    type=click.Choice(list(SERIES)),
+    help="Only events of this series (repeatable).",
+)
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Only events recorded on or after this day (UTC).",
 )
 @click.option("--run", "run_id", default=None, help="Only events of this run.")
 @click.option(
@@ -146,6 +160,7 @@ def events(
     as_json: bool,
     kind: tuple[str, ...],
     series: tuple[str, ...],
+    since: dt.datetime | None,
     run_id: str | None,
     entity: str | None,
     limit: int | None,
@@ -158,6 +173,9 @@ def events(
         if values:
             clauses.append(f"{column} in ({', '.join('?' for _ in values)})")
             params.extend(values)
+    if since is not None:
+        clauses.append("created_at >= ?")
+        params.append(since.date().isoformat())
     if run_id:
         clauses.append("run_id = ?")
         params.append(run_id)

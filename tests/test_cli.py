@@ -53,7 +53,7 @@ def test_unreachable_site_on_a_fresh_machine_creates_nothing(tmp_path: Path) -> 
     site = f"http://127.0.0.1:{closed_port()}"
 
     result = CliRunner().invoke(
-        cli, ["run", "--site", site], env={"CACWATCH_STATE": str(state)}
+        cli, ["run", "--site", site, "--delay", "0"], env={"CACWATCH_STATE": str(state)}
     )
 
     assert result.exit_code == 1

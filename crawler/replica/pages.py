@@ -16,10 +16,13 @@ from html import escape
 from urllib.parse import quote
 
 from crawler.replica.timeline import Attachment, Publication
+from crawler.replica.tokens import file_key
 
 CHANNEL_PATH = "/wxzw/wxfb/A093702index_1.htm"
 CHANNEL_NAME = "网信发布"
 DOWNLOAD_PATH = "/cms/pub/interact/downloadfile.jsp"
+# Where ``downloadfile.jsp`` sends the client when it redirects.
+FILES_PATH = "/cms/files/"
 SITE_NAME = "中央网络安全和信息化委员会办公室"
 
 # List titles longer than this are cut with an ellipsis; a@title keeps them whole.
@@ -32,12 +35,19 @@ def render_article(
     attachments: Sequence[Attachment],
     netloc: str,
     stamp: datetime,
+    borrowed: Sequence[tuple[Publication, Attachment]] = (),
 ) -> str:
-    """Render an article page with the attachments visible at the moment."""
+    """Render an article page with the attachments visible at the moment.
+
+    ``borrowed`` are attachments of other pages linked here as well, each with
+    the page that owns it; their links carry the same URL as on that page.
+    """
     pubtime = publication.published.strftime("%Y年%m月%d日 %H:%M")
     body = "\n".join(f"<p>{escape(text)}</p>" for text in publication.body_paragraphs)
-    if attachments:
-        body += "\n<p>附件：</p>\n" + _attachment_links(publication, attachments)
+    links = [(publication, attachment) for attachment in attachments]
+    links += borrowed
+    if links:
+        body += "\n<p>附件：</p>\n" + _attachment_links(publication, links)
 
     content = f"""<div class="location">当前位置： <a href=//{netloc}/index.htm \
 target=_blank>首页</a> &gt; 正文</div>
@@ -86,21 +96,33 @@ def download_href(attachment: Attachment, ftext_first: bool = False) -> str:
     return DOWNLOAD_PATH + "?" + "&".join(params)
 
 
-def _attachment_links(
-    publication: Publication, attachments: Sequence[Attachment]
-) -> str:
-    # Pages differ in how the CMS wrote the links; the choice is fixed per page.
-    style = zlib.crc32(publication.url_path.encode("utf-8")) % 4
-    ftext_first = style in (1, 3)
-    quoted = style in (0, 1)
+def file_href(attachment: Attachment) -> str:
+    """Return the root-relative URL a redirected download of ``attachment`` ends at."""
+    return f"{FILES_PATH}{file_key(attachment.token)}{attachment.extension}"
 
-    links = []
-    for attachment in attachments:
+
+def _attachment_links(
+    page: Publication, links: Sequence[tuple[Publication, Attachment]]
+) -> str:
+    _, quoted = _link_style(page)
+
+    markup = []
+    for owner, attachment in links:
+        # A link copied from another page keeps that page's parameter order,
+        # so both pages point at the same URL.
+        ftext_first, _ = _link_style(owner)
         href = escape(download_href(attachment, ftext_first))
         href_attr = f'href="{href}"' if quoted else f"href={href}"
         text = escape(attachment.link_text or attachment.label)
-        links.append(f"<p><a {href_attr}>{text}</a></p>")
-    return "\n".join(links)
+        markup.append(f"<p><a {href_attr}>{text}</a></p>")
+    return "\n".join(markup)
+
+
+def _link_style(publication: Publication) -> tuple[bool, bool]:
+    """Whether a page writes fText first, and whether it quotes its hrefs."""
+    # Pages differ in how the CMS wrote the links; the choice is fixed per page.
+    style = zlib.crc32(publication.url_path.encode("utf-8")) % 4
+    return style in (1, 3), style in (0, 1)
 
 
 def _channel_entry(index: int, item: Publication, netloc: str) -> str:

@@ -18,7 +18,9 @@ from typing import Protocol
 from urllib.parse import quote
 
 from crawler.replica import jsonlist, pages
-from crawler.replica.timeline import Timeline
+from crawler.replica.series import deep_synthesis_path
+from crawler.replica.timeline import Attachment, Publication, Timeline
+from crawler.replica.tokens import file_key
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +32,17 @@ Disallow: /wxb_zfz/
 Disallow: /wxzf/
 Disallow: /vmsfile/newVideo.html?vid=*
 """
+
+# With ``duplicate_link`` on, this batch page also links the previous batch's
+# list, as two notices sharing one file would (failure_cases.md BR-27).
+_DUPLICATE_ON_BATCH = 17
+_DUPLICATED_BATCH = 16
+
+# A truncated download stops after this share of its declared length
+# (failure_cases.md BR-30 c).
+TRUNCATED_SHARE = 0.6
+
+_FILE_NAME = re.compile(re.escape(pages.FILES_PATH) + r"([0-9a-f]{32})\.[a-z]+")
 
 _NOT_FOUND_PAGE = """<!DOCTYPE html>
 <html><head><meta charset="UTF-8"><title>404 Not Found</title></head>
@@ -55,14 +68,25 @@ class Request:
 
 @dataclass(frozen=True)
 class Response:
+    """An answer; ``content_length`` is announced instead of ``len(body)`` if set.
+
+    A ``content_length`` above ``len(body)`` makes the server hang up early, as a
+    connection lost mid-transfer would.
+    """
+
     status: int
     body: bytes = b""
     content_type: str = HTML
     headers: tuple[tuple[str, str], ...] = ()
+    content_length: int | None = None
 
     @classmethod
     def html(cls, text: str, status: int = 200) -> Response:
         return cls(status, text.encode("utf-8"))
+
+    @classmethod
+    def redirect(cls, location: str, status: int = 302) -> Response:
+        return cls(status, headers=(("Location", location),))
 
 
 NOT_FOUND = Response.html(_NOT_FOUND_PAGE, status=404)
@@ -72,19 +96,30 @@ Handler = Callable[[Request], Response]
 
 @dataclass(frozen=True)
 class Route:
-    """Requests whose path fully matches ``pattern`` go to ``handler``."""
+    """Requests whose path fully matches ``pattern`` go to ``handler``.
+
+    ``page`` marks an HTML page or the list API: what a challenging firewall
+    guards. robots.txt and the files are not pages.
+    """
 
     pattern: re.Pattern[str]
     handler: Handler
     methods: frozenset[str] = frozenset({"GET", "HEAD"})
+    page: bool = True
+
+
+def find_route(routes: Sequence[Route], request: Request) -> Route | None:
+    """Return the first route that matches ``request``, if any."""
+    for route in routes:
+        if request.method in route.methods and route.pattern.fullmatch(request.path):
+            return route
+    return None
 
 
 def dispatch(routes: Sequence[Route], request: Request) -> Response:
     """Answer ``request`` with the first matching route, else 404."""
-    for route in routes:
-        if request.method in route.methods and route.pattern.fullmatch(request.path):
-            return route.handler(request)
-    return NOT_FOUND
+    route = find_route(routes, request)
+    return NOT_FOUND if route is None else route.handler(request)
 
 
 class SiteState(Protocol):
@@ -94,6 +129,10 @@ class SiteState(Protocol):
     overrides: dict[str, bytes]
     require_referer: bool
     referer_prefix: str | None
+    robots_disallow: list[str]
+    redirect_downloads: bool
+    truncate_downloads: bool
+    duplicate_link: bool
 
 
 class CacSite:
@@ -104,20 +143,29 @@ class CacSite:
         self._timeline = timeline
         self._stamps = itertools.count()
         self._stamps_lock = threading.Lock()
+        self._tokens_by_file_key = {
+            file_key(attachment.token): attachment.token
+            for publication in timeline.publications
+            for attachment in publication.attachments
+        }
 
     def routes(self) -> list[Route]:
         any_method = frozenset({"GET", "HEAD", "POST"})
         return [
-            Route(re.compile(r"/robots\.txt"), self.robots),
+            Route(re.compile(r"/robots\.txt"), self.robots, page=False),
             Route(re.compile(r"/(?:index\.htm)?"), self.home),
             Route(re.compile(re.escape(pages.CHANNEL_PATH)), self.channel),
             Route(re.compile(r"/cms/JsonList"), self.json_list, any_method),
             Route(re.compile(r"/\d{4}-\d{2}/\d{2}/c_\d+\.htm"), self.article),
-            Route(re.compile(re.escape(pages.DOWNLOAD_PATH)), self.download),
+            Route(
+                re.compile(re.escape(pages.DOWNLOAD_PATH)), self.download, page=False
+            ),
+            Route(_FILE_NAME, self.stored_file, page=False),
         ]
 
     def robots(self, request: Request) -> Response:
-        return Response(200, ROBOTS_TXT.encode("ascii"), "text/plain")
+        extra = "".join(f"Disallow: {path}\n" for path in self._state.robots_disallow)
+        return Response(200, (ROBOTS_TXT + extra).encode("ascii"), "text/plain")
 
     def home(self, request: Request) -> Response:
         as_of = self._state.as_of
@@ -142,39 +190,82 @@ class CacSite:
 
         stamp = self._stamp(as_of, publication.published)
         attachments = publication.attachments_as_of(as_of)
-        html = pages.render_article(publication, attachments, request.netloc, stamp)
+        borrowed = self._borrowed(publication, as_of)
+        html = pages.render_article(
+            publication, attachments, request.netloc, stamp, borrowed
+        )
         return Response.html(html)
 
     def download(self, request: Request) -> Response:
         # Without a Referer the real server answers an empty 200 page
         # (cac_site.md §7.4). That it does so before looking at the token is a
         # guess.
-        referer = request.headers.get("referer", "")
-        prefix = self._state.referer_prefix
-        if self._state.require_referer and (
-            not referer or (prefix is not None and not referer.startswith(prefix))
-        ):
+        if self._refuses_referer(request):
             return Response(200)
 
-        as_of = self._state.as_of
-        attachment = self._timeline.attachment(
-            request.params.get("filepath", ""), as_of
-        )
+        token = request.params.get("filepath", "")
+        attachment = self._timeline.attachment(token, self._state.as_of)
         if attachment is None:
             return NOT_FOUND
 
+        if self._state.redirect_downloads:
+            # Many CMSs hand the file out from a static path (BR-25).
+            return Response.redirect(
+                f"http://{request.netloc}{pages.file_href(attachment)}"
+            )
+        return self._file(attachment)
+
+    def stored_file(self, request: Request) -> Response:
+        """Where a redirected download ends; it asks for a Referer as well."""
+        # Scrapy sends the downloadfile.jsp URL as Referer on this hop.
+        if self._refuses_referer(request):
+            return Response(200)
+
+        match = _FILE_NAME.fullmatch(request.path)
+        token = self._tokens_by_file_key.get(match.group(1)) if match else None
+        attachment = self._timeline.attachment(token or "", self._state.as_of)
+        if attachment is None or request.path != pages.file_href(attachment):
+            return NOT_FOUND
+        return self._file(attachment)
+
+    def _file(self, attachment: Attachment) -> Response:
         override = self._state.overrides.get(attachment.label)
         body = attachment.path.read_bytes() if override is None else override
         disposition = "attachment; filename*=UTF-8''" + quote(
             attachment.download_name, safe=""
         )
+        headers = (("Content-Disposition", disposition),)
+
+        if self._state.truncate_downloads:
+            sent = int(len(body) * TRUNCATED_SHARE)
+            logger.debug("Cutting attachment %s at %d bytes", attachment.label, sent)
+            return Response(
+                200, body[:sent], "application/octet-stream", headers, len(body)
+            )
+
         logger.debug("Serving attachment %s (%d bytes)", attachment.label, len(body))
-        return Response(
-            200,
-            body,
-            "application/octet-stream",
-            (("Content-Disposition", disposition),),
-        )
+        return Response(200, body, "application/octet-stream", headers)
+
+    def _refuses_referer(self, request: Request) -> bool:
+        if not self._state.require_referer:
+            return False
+        referer = request.headers.get("referer", "")
+        prefix = self._state.referer_prefix
+        return not referer or (prefix is not None and not referer.startswith(prefix))
+
+    def _borrowed(
+        self, publication: Publication, as_of: date
+    ) -> list[tuple[Publication, Attachment]]:
+        """Attachments of other pages that ``publication`` links too."""
+        if not self._state.duplicate_link:
+            return []
+        if publication.url_path != deep_synthesis_path(_DUPLICATE_ON_BATCH):
+            return []
+
+        owner = self._timeline.page(deep_synthesis_path(_DUPLICATED_BATCH), as_of)
+        if owner is None:
+            return []
+        return [(owner, attachment) for attachment in owner.attachments_as_of(as_of)]
 
     def _stamp(self, as_of: date, published: datetime | None = None) -> datetime:
         """Return a fresh ``publishdate``: the CMS regenerates pages constantly."""

@@ -133,6 +133,14 @@ def deep_synthesis_title(batch: int) -> str:
     return f"国家互联网信息办公室关于发布{ordinal}深度合成服务算法备案信息的公告"
 
 
+def deep_synthesis_path(batch: int) -> str:
+    """Return the page path of deep-synthesis batch ``batch``."""
+    for number, _, path, _ in _DEEP_SYNTHESIS_BATCHES:
+        if number == batch:
+            return path
+    raise ValueError(f"no deep-synthesis batch {batch}")
+
+
 def algorithm_page() -> Publication:
     """The one growing page of series A, with all 18 attachments."""
     attachments = []

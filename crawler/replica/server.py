@@ -14,9 +14,15 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.replica import pages
-from crawler.replica.routes import CacSite, Request, Response, dispatch
+from crawler.replica.routes import (
+    NOT_FOUND,
+    CacSite,
+    Request,
+    Response,
+    find_route,
+)
 from crawler.replica.series import load_timeline
-from crawler.replica.waf import render_block_page
+from crawler.replica.waf import render_block_page, render_challenge_page
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +43,29 @@ class LoggedRequest:
 class Replica:
     """A local www.cac.gov.cn as it stood on ``as_of``.
 
-    ``as_of``, ``overrides`` (attachment name → bytes served instead of the file),
-    ``blocked`` (answer everything with the WAF block page), ``require_referer``
-    and ``referer_prefix`` (when set, a Referer that does not start with it
-    counts as none) may be changed while the server runs.
+    These attributes may be changed while the server runs:
+
+    - ``as_of``: the day the site is shown as of.
+    - ``overrides``: attachment name → bytes served instead of the file.
+    - ``blocked``: answer everything with the Knownsec WAF block page.
+    - ``require_referer`` and ``referer_prefix``: downloads without a Referer
+      get an empty 200 page; when a prefix is set, a Referer that does not start
+      with it counts as none.
+
+    Fault modes, all off by default (failure_cases.md):
+
+    - ``redirect_downloads`` (BR-25): ``downloadfile.jsp`` answers 302 to
+      ``/cms/files/<key>.docx``, which serves the file and wants a Referer too.
+    - ``challenge_status`` (BR-22): every HTML page and the JsonList answer with
+      this status (412, say) and a Ruishu-style cookie challenge.
+      ``challenge_with_200`` serves the same challenge with status 200; it turns
+      the challenge on by itself.
+    - ``robots_disallow`` (BR-28): paths added as ``Disallow:`` lines to
+      robots.txt (``/cms/`` forbids the downloads and the JsonList).
+    - ``truncate_downloads`` (BR-30): files are announced at full Content-Length
+      but the connection closes after 60 % of the bytes.
+    - ``duplicate_link`` (BR-27): the deep-synthesis batch 17 page also links
+      the batch 16 list, by the same URL as the batch 16 page.
     """
 
     def __init__(self, as_of: date, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -51,6 +76,12 @@ class Replica:
         self.blocked = False
         self.require_referer = True
         self.referer_prefix: str | None = None
+        self.redirect_downloads = False
+        self.challenge_status: int | None = None
+        self.challenge_with_200 = False
+        self.robots_disallow: list[str] = []
+        self.truncate_downloads = False
+        self.duplicate_link = False
         self.requests: list[LoggedRequest] = []
 
         self._requests_lock = threading.Lock()
@@ -125,7 +156,20 @@ class Replica:
             agent = request.headers.get("user-agent", "")
             html = render_block_page(client_ip, url, agent, datetime.now())
             return Response.html(html)
-        return dispatch(self._routes, request)
+
+        route = find_route(self._routes, request)
+        # Unknown paths get an HTML 404 page, which the challenge covers too.
+        if self._challenging() and (route is None or route.page):
+            return self._challenge()
+        return NOT_FOUND if route is None else route.handler(request)
+
+    def _challenging(self) -> bool:
+        return self.challenge_status is not None or self.challenge_with_200
+
+    def _challenge(self) -> Response:
+        html, cookie = render_challenge_page()
+        status = 200 if self.challenge_with_200 else self.challenge_status or 412
+        return Response(status, html.encode("utf-8"), headers=(("Set-Cookie", cookie),))
 
     def record(self, logged: LoggedRequest) -> None:
         with self._requests_lock:
@@ -208,15 +252,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         return dict(parse_qsl(body, keep_blank_values=True))
 
     def _write(self, response: Response) -> None:
+        length = response.content_length
+        if length is None:
+            length = len(response.body)
+
         self.send_response(response.status)
         self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Content-Length", str(length))
         for name, value in response.headers:
             self.send_header(name, value)
         self.end_headers()
 
         if self.command != "HEAD":
             self.wfile.write(response.body)
+        if length != len(response.body):
+            # Hanging up short of the announced length is the fault asked for.
+            self.close_connection = True
 
 
 def serve(

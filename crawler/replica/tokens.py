@@ -23,3 +23,11 @@ def filepath_token(key: str) -> str:
     middle = hashlib.sha256(key.encode("utf-8")).digest()[:30]
     encoded = base64.b64encode(_HEAD + middle + _TAIL).decode("ascii")
     return encoded.replace("+", "~")
+
+
+def file_key(token: str) -> str:
+    """Return the hex name under which a redirected download is served.
+
+    A token holds ``/`` and ``=``, so it cannot itself be a path segment.
+    """
+    return hashlib.sha256(token.encode("ascii")).hexdigest()[:32]

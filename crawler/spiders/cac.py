@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -55,6 +55,7 @@ class CacSpider(scrapy.Spider):
         site: str = "https://www.cac.gov.cn",
         since: str | None = None,
         known: dict[str, str] | None = None,
+        pages: dict[str, str] | None = None,
         refetch_days: float = 7.0,
         max_pages: int = 100,
         **kwargs: Any,
@@ -65,6 +66,9 @@ class CacSpider(scrapy.Spider):
         self.since = since
         # Archived attachment id -> when its bytes were last checked.
         self.known = known or {}
+        # Announcement path -> oldest check of its attachments. A batch page
+        # whose attachments are all fresh need not be visited again.
+        self.pages = pages or {}
         self.refetch_after = dt.timedelta(days=float(refetch_days))
         self.max_pages = int(max_pages)
         self.seen_announcements: set[str] = set()
@@ -189,7 +193,7 @@ class CacSpider(scrapy.Spider):
             if series is None or series == ALGORITHM:
                 # Series A has a fixed page, requested at every start.
                 continue
-            if item.url in self.seen_announcements:
+            if item.url in self.seen_announcements or self._fresh(item.url):
                 continue
             self.seen_announcements.add(item.url)
             yield self._page_request(item.url, series)
@@ -197,8 +201,13 @@ class CacSpider(scrapy.Spider):
     def _due(self, announcement_url: str, link: AttachmentLink) -> bool:
         """True unless the attachment is archived and was checked recently."""
         checked = self.known.get(attachment_id(announcement_url, link.key))
-        if checked is None:
-            return True
+        return checked is None or self._stale(checked)
+
+    def _fresh(self, url: str) -> bool:
+        checked = self.pages.get(urlsplit(url).path)
+        return checked is not None and not self._stale(checked)
+
+    def _stale(self, checked: str) -> bool:
         age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(checked)
         return age >= self.refetch_after
 
