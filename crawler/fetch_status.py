@@ -18,6 +18,7 @@ class FetchStatus(enum.StrEnum):
     UNKNOWN_TYPE = "unknown_type"  # bytes that are no known document format
     HTTP_ERROR = "http_error"
     TOO_LARGE = "too_large"  # over DOWNLOAD_MAXSIZE; the download was cancelled
+    ROBOTS_FORBIDDEN = "robots_forbidden"  # not requested: robots.txt forbids it
     NETWORK_ERROR = "network_error"  # timeouts, refused or cut connections
 
 

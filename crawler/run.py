@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import resource
 import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         settings.set("AUTOTHROTTLE_ENABLED", args.delay > 0)
 
     previous = read_state(args.state)
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     crawler = process.create_crawler(CacSpider)
     process.crawl(
         crawler,
@@ -79,6 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         "errors": stats.get("log_count/ERROR", 0),
         "robots_forbidden": stats.get("robotstxt/forbidden", 0),
         "finish_reason": stats.get("finish_reason"),
+        "peak_rss_mib": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        ),
         "exceptions": {
             key.removeprefix("downloader/exception_type_count/"): value
             for key, value in stats.items()

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
@@ -295,6 +296,8 @@ def _failure_details(failure: Failure) -> tuple[FetchStatus, int | None, bytes]:
         response = failure.value.response
         status = status_for_http_error(response.status, response.body)
         return status, response.status, response.body
+    if isinstance(failure.value, IgnoreRequest) and "robots.txt" in str(failure.value):
+        return FetchStatus.ROBOTS_FORBIDDEN, None, b""
     if "max size" in failure.getErrorMessage():
         return FetchStatus.TOO_LARGE, None, b""
     return FetchStatus.NETWORK_ERROR, None, b""

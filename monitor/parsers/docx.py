@@ -1,7 +1,8 @@
 """Read filing rows out of the Word (.docx) lists that CAC attaches to its notices.
 
-The real lists hold one table whose first row is the header. Some details of
-the real files shape this module:
+The document XML is streamed row by row: a list of a few hundred rows is
+several megabytes of XML, and a whole tree of it costs far more memory than the
+rows it holds. Details of the real files that shape this module:
 
 * Word auto-numbering renders the 序号 column but stores no text, so rows are
   keyed on 备案编号 and never on 序号.
@@ -16,13 +17,12 @@ from __future__ import annotations
 
 import io
 import logging
+import posixpath
 import re
 import zipfile
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import IO
 
-import docx
-from docx.opc.exceptions import PackageNotFoundError
 from lxml import etree
 
 from monitor.fields import REQUIRED_FIELDS, field_for_header, join_lines, squash
@@ -31,13 +31,16 @@ from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus, RowIs
 
 logger = logging.getLogger(__name__)
 
-_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_TAG_P = f"{{{_W}}}p"
-_TAG_T = f"{{{_W}}}t"
-_TAG_TAB = f"{{{_W}}}tab"
-_TAG_BR = f"{{{_W}}}br"
-_TAG_CR = f"{{{_W}}}cr"
-_VAL = f"{{{_W}}}val"
+_W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+_OFFICE_DOCUMENT = (
+    "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"
+)
+_TEXT_TAGS = (f"{_W}t", f"{_W}tab", f"{_W}br", f"{_W}cr")
+
+# A real list's document.xml is a few megabytes; far beyond this is a zip
+# bomb or not a list.
+MAX_XML_BYTES = 256 * 1024 * 1024
 
 _ANNEX = re.compile(r"^附件\s*\d*$")
 _PERIOD = re.compile(r"[（(]\s*\d{4}\s*年\s*\d{1,2}\s*月\s*[）)]")
@@ -50,33 +53,38 @@ class _Cell:
     text: str
 
 
+@dataclass
+class _Table:
+    """What is known of the table being read."""
+
+    index: int
+    rows_seen: int = 0
+    data_rows: int = 0
+    header: list[_Cell] | None = None
+    columns: list[str | None] = field(default_factory=list)
+    header_key: tuple[str, ...] = ()
+    above: dict[int, str] = field(default_factory=dict)
+
+
+class UnreadableDocx(Exception):
+    """The bytes are not a .docx whose document part can be read."""
+
+
 def parse_docx(data: bytes) -> ParsedDocument:
     """Parse the filing tables of one .docx attachment given as bytes."""
+    result = ParsedDocument(ParseStatus.COMPLETE)
     try:
-        document = docx.Document(io.BytesIO(data))
-    except (
-        PackageNotFoundError,
-        zipfile.BadZipFile,
-        KeyError,
-        etree.XMLSyntaxError,
-    ) as exc:
+        tables = _stream(data, result)
+    except (UnreadableDocx, zipfile.BadZipFile, etree.XMLSyntaxError, OSError) as exc:
         logger.warning("Unreadable docx: %s", exc)
         return ParsedDocument(
             ParseStatus.UNREADABLE, f"not a readable .docx file: {exc}"
         )
 
-    body = document.element.body
-    result = ParsedDocument(ParseStatus.COMPLETE)
-    _read_heading(body, result)
-
-    tables = body.findall(f"{{{_W}}}tbl")
-    for index, table in enumerate(tables):
-        _read_table(index, table, result)
-
     if not result.headers:
         result.status = ParseStatus.NO_TABLE
         result.message = (
-            f"none of the {len(tables)} tables has a filing-list header "
+            f"none of the {tables} tables has a filing-list header "
             "(算法名称, 主体名称, 备案编号)"
         )
         return result
@@ -84,58 +92,133 @@ def parse_docx(data: bytes) -> ParsedDocument:
     return finish(result)
 
 
-def _read_heading(body: etree._Element, result: ParsedDocument) -> None:
+def _stream(data: bytes, result: ParsedDocument) -> int:
+    """Read headings and table rows into *result*; return the number of tables."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        part = _main_part(archive)
+        info = archive.getinfo(part)
+        if info.file_size > MAX_XML_BYTES:
+            raise UnreadableDocx(f"{part} unpacks to {info.file_size} bytes")
+        with archive.open(info) as xml:
+            return _read_body(xml, result)
+
+
+def _main_part(archive: zipfile.ZipFile) -> str:
+    """The document part named by the package relationships (word/document.xml)."""
+    try:
+        rels = etree.fromstring(archive.read("_rels/.rels"), _safe_parser())
+    except KeyError:
+        rels = None
+    if rels is not None:
+        for rel in rels.iter(f"{_REL}Relationship"):
+            if rel.get("Type") == _OFFICE_DOCUMENT:
+                return posixpath.normpath(rel.get("Target", "").lstrip("/"))
+    if "word/document.xml" in archive.namelist():
+        return "word/document.xml"
+    raise UnreadableDocx("no main document part")
+
+
+def _safe_parser() -> etree.XMLParser:
+    return etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _read_body(xml: IO[bytes], result: ParsedDocument) -> int:
+    depth = 0
+    table: _Table | None = None
+    tables = 0
+    events = etree.iterparse(
+        xml,
+        events=("start", "end"),
+        tag=(f"{_W}tbl", f"{_W}tr", f"{_W}p"),
+        resolve_entities=False,
+        no_network=True,
+    )
+    for event, element in events:
+        tag = element.tag
+        if tag == f"{_W}tbl":
+            if event == "start":
+                depth += 1
+                if depth == 1:
+                    table = _Table(tables)
+                    tables += 1
+            else:
+                depth -= 1
+                if depth == 0:
+                    table = None
+                    _release(element)
+        elif event == "end" and tag == f"{_W}tr" and depth == 1 and table is not None:
+            _read_row(element, table, result)
+            _release(element)
+        elif event == "end" and tag == f"{_W}p" and depth == 0:
+            if tables == 0:
+                _read_heading(_paragraph_text(element).strip(), result)
+            _release(element)
+    return tables
+
+
+def _release(element: etree._Element) -> None:
+    """Free what has been read: the element and the siblings before it."""
+    element.clear()
+    parent = element.getparent()
+    while parent is not None and element.getprevious() is not None:
+        del parent[0]
+
+
+def _read_heading(text: str, result: ParsedDocument) -> None:
     """Take the 附件 label and the list title from the paragraphs above the table."""
-    for child in body:
-        if child.tag != _TAG_P:
-            if child.tag == f"{{{_W}}}tbl":
-                return
-            continue
-
-        text = _paragraph_text(child).strip()
-        if not text:
-            continue
-        if result.annex is None and _ANNEX.match(text):
-            result.annex = text
-        elif result.title is None and _PERIOD.search(text):
-            result.title = text
+    if not text:
+        return
+    if result.annex is None and _ANNEX.match(text):
+        result.annex = text
+    elif result.title is None and _PERIOD.search(text):
+        result.title = text
 
 
-def _read_table(index: int, table: etree._Element, result: ParsedDocument) -> None:
-    rows = [list(_cells(tr)) for tr in table.iterchildren(f"{{{_W}}}tr")]
-    _fill_vertical_merges(table, rows)
+def _read_row(tr: etree._Element, table: _Table, result: ParsedDocument) -> None:
+    row_index = table.rows_seen
+    table.rows_seen += 1
+    cells = _cells(tr, table.above)
 
-    header_at = _find_header(rows)
-    if header_at is None:
-        logger.debug("Table %d has no filing-list header", index)
+    if table.header is None:
+        names = {field_for_header(cell.text) for cell in cells}
+        if names >= REQUIRED_FIELDS:
+            _set_header(table, cells, result)
+        else:
+            logger.debug(
+                "Row %d of table %d is above the header", row_index, table.index
+            )
         return
 
-    header = rows[header_at]
-    columns = [field_for_header(cell.text) for cell in header]
-    header_key = tuple(squash(cell.text) for cell in header)
-    result.headers.append(tuple(cell.text for cell in header))
-    result.unmapped_headers.extend(
-        cell.text for cell, name in zip(header, columns, strict=True) if name is None
+    texts = tuple(cell.text for cell in cells)
+    if not any(texts):
+        result.blank_rows += 1
+        return
+
+    if tuple(squash(text) for text in texts) == table.header_key:
+        # Lists that run over several pages repeat their header row.
+        result.skipped_header_rows += 1
+        return
+
+    fields, issue = _map_cells(table.header, table.columns, cells)
+    if issue is None and not fields.get("filing_no"):
+        issue = RowIssue.NO_FILING_NO
+
+    table.data_rows += 1
+    result.rows.append(
+        ParsedRow(table.index, row_index, table.data_rows, fields, texts, issue)
     )
 
-    for row_index in range(header_at + 1, len(rows)):
-        cells = rows[row_index]
-        texts = tuple(cell.text for cell in cells)
-        if not any(texts):
-            result.blank_rows += 1
-            continue
 
-        if tuple(squash(text) for text in texts) == header_key:
-            # Lists that run over several pages repeat their header row.
-            result.skipped_header_rows += 1
-            continue
-
-        fields, issue = _map_cells(header, columns, cells)
-        if issue is None and not fields.get("filing_no"):
-            issue = RowIssue.NO_FILING_NO
-
-        position = sum(1 for row in result.rows if row.table == index) + 1
-        result.rows.append(ParsedRow(index, row_index, position, fields, texts, issue))
+def _set_header(table: _Table, cells: list[_Cell], result: ParsedDocument) -> None:
+    table.header = cells
+    table.columns = [field_for_header(cell.text) for cell in cells]
+    table.header_key = tuple(squash(cell.text) for cell in cells)
+    result.headers.append(tuple(cell.text for cell in cells))
+    result.unmapped_headers.extend(
+        cell.text
+        for cell, name in zip(cells, table.columns, strict=True)
+        if name is None
+    )
 
 
 def _map_cells(
@@ -160,57 +243,43 @@ def _map_cells(
     return fields, RowIssue.CELL_COUNT
 
 
-def _find_header(rows: list[list[_Cell]]) -> int | None:
-    for index, row in enumerate(rows):
-        names = {field_for_header(cell.text) for cell in row}
-        if names >= REQUIRED_FIELDS:
-            return index
-    return None
-
-
-def _cells(tr: etree._Element) -> Iterator[_Cell]:
+def _cells(tr: etree._Element, above: dict[int, str]) -> list[_Cell]:
+    """The cells of a row; vMerge continuations take the text of the merge start."""
+    cells = []
     grid = 0
-    for tc in tr.iterchildren(f"{{{_W}}}tc"):
+    for tc in tr.iterchildren(f"{_W}tc"):
         span = _int_property(tc, "gridSpan") or 1
-        yield _Cell(grid, span, _cell_text(tc))
+        text = _cell_text(tc)
+        merge = tc.find(f"{_W}tcPr/{_W}vMerge")
+        continues = merge is not None and merge.get(f"{_W}val") in (None, "continue")
+        if continues and not text:
+            text = above.get(grid, "")
+        else:
+            above[grid] = text
+        cells.append(_Cell(grid, span, text))
         grid += span
-
-
-def _fill_vertical_merges(table: etree._Element, rows: list[list[_Cell]]) -> None:
-    """Give vMerge continuation cells the text of the cell that starts the merge."""
-    above: dict[int, str] = {}
-    for tr, row in zip(table.iterchildren(f"{{{_W}}}tr"), rows, strict=True):
-        for position, tc in enumerate(tr.iterchildren(f"{{{_W}}}tc")):
-            cell = row[position]
-            merge = tc.find(f"{{{_W}}}tcPr/{{{_W}}}vMerge")
-            continues = merge is not None and merge.get(_VAL) in (None, "continue")
-            if continues and not cell.text:
-                row[position] = _Cell(
-                    cell.grid_start, cell.span, above.get(cell.grid_start, "")
-                )
-            else:
-                above[cell.grid_start] = cell.text
+    return cells
 
 
 def _int_property(tc: etree._Element, name: str) -> int | None:
-    prop = tc.find(f"{{{_W}}}tcPr/{{{_W}}}{name}")
+    prop = tc.find(f"{_W}tcPr/{_W}{name}")
     if prop is None:
         return None
-    value = prop.get(_VAL)
+    value = prop.get(f"{_W}val")
     return int(value) if value and value.isdigit() else None
 
 
 def _cell_text(tc: etree._Element) -> str:
-    paragraphs = [_paragraph_text(p) for p in tc.iter(_TAG_P)]
+    paragraphs = [_paragraph_text(p) for p in tc.iter(f"{_W}p")]
     return "\n".join(paragraphs).strip()
 
 
 def _paragraph_text(paragraph: etree._Element) -> str:
     parts: list[str] = []
-    for node in paragraph.iter(_TAG_T, _TAG_TAB, _TAG_BR, _TAG_CR):
-        if node.tag == _TAG_T:
+    for node in paragraph.iter(*_TEXT_TAGS):
+        if node.tag == f"{_W}t":
             parts.append(node.text or "")
-        elif node.tag == _TAG_TAB:
+        elif node.tag == f"{_W}tab":
             parts.append("\t")
         else:
             parts.append("\n")
