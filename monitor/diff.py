@@ -49,6 +49,9 @@ class DiffResult:
     baseline: bool
     applied: list[int] = field(default_factory=list)
     backfilled: list[int] = field(default_factory=list)
+    # Applied batches that are not news, and why: a file already read under
+    # another link, or new bytes for a list already read.
+    notes: dict[int, str] = field(default_factory=dict)
     held: list[int] = field(default_factory=list)
     events: int = 0
 
@@ -85,6 +88,9 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
             continue
 
         backfill = not result.baseline and _is_backfill(store, batch)
+        note = _known_file_note(store, batch)
+        if note:
+            result.notes[batch["id"]] = note
         with store.transaction():
             created = _apply_batch(
                 store, batch, run_id, emit=not (result.baseline or backfill)
@@ -107,6 +113,23 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
         len(result.held),
     )
     return result
+
+
+def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
+    """Say why an applied batch is not a new list, if it is not."""
+    earlier = store.query(
+        "select name, sha256, attachment_id from batches "
+        "where diffed_at is not null and id != ? and (sha256 = ? or attachment_id = ?) "
+        "order by id limit 1",
+        [batch["id"], batch["sha256"], batch["attachment_id"]],
+    )
+    if not earlier:
+        return None
+    if earlier[0]["sha256"] == batch["sha256"]:
+        return f"the same file as {earlier[0]['name']}, linked from another notice"
+    # Row-level changes of re-issued lists are not reported yet: the known
+    # filings simply produce no new-filing events.
+    return "new bytes for a list already read (re-issued by CAC)"
 
 
 def _is_backfill(store: Store, batch: dict[str, Any]) -> bool:

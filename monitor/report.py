@@ -6,7 +6,7 @@ import json
 from collections import defaultdict
 from typing import Any
 
-from crawler.topics import SERIES_LABELS
+from crawler.topics import ALGORITHM, SERIES_LABELS
 from monitor.diff import NEW_FILING, NEW_REGISTRANT, DiffResult
 from monitor.store import Store
 
@@ -50,21 +50,33 @@ def _batches_section(store: Store, diff: DiffResult) -> list[str]:
             [batch["id"], NEW_REGISTRANT],
         )
         label = SERIES_LABELS.get(batch["series"], batch["series"])
-        published = (
-            f", published {batch['published'][:10]}" if batch["published"] else ""
-        )
         note = ""
-        if batch["id"] in diff.backfilled:
+        if batch["id"] in diff.notes:
+            note = f" ({diff.notes[batch['id']]})"
+        elif batch["id"] in diff.backfilled:
             note = (
                 " (an older list seen for the first time: stored, not reported as new)"
             )
         elif diff.baseline:
             note = " (initial load)"
         lines.append(
-            f"  • {batch['name']} — {label}{published}: {batch['row_count']} rows, "
+            f"  • {batch['name']} — {label}{_dated(store, batch)}: "
+            f"{batch['row_count']} rows, "
             f"{new} new filings, {registrants} new registrants{note}"
         )
     return lines
+
+
+def _dated(store: Store, batch: dict[str, Any]) -> str:
+    """When a list came out: its notice's date, or, on a page that grows in
+    place (whose date is that of its first list), when cacwatch first saw it."""
+    if batch["series"] != ALGORITHM and batch["published"]:
+        return f", published {batch['published'][:10]}"
+    seen = store.scalar(
+        "select first_seen from versions where attachment_id = ? and sha256 = ?",
+        [batch["attachment_id"], batch["sha256"]],
+    )
+    return f", first seen {seen[:10]}" if seen else ""
 
 
 def _events_section(store: Store, run_id: str) -> list[str]:

@@ -137,6 +137,8 @@ def test_reissued_attachment_is_a_new_version_and_no_new_filing(
     finally:
         store.close()
     assert outcome.kind == "no_change"
+    assert f"{title} — " in outcome.report
+    assert "re-issued by CAC" in outcome.report
 
 
 def test_crash_during_diff_then_rerun_gives_same_events_once(

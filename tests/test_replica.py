@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import re
 import urllib.request
+import urllib.robotparser
 from collections.abc import Iterator
 from datetime import date
 from email.message import Message
@@ -16,10 +18,12 @@ from urllib.parse import parse_qs, unquote, urlencode, urljoin, urlsplit
 import pytest
 from parsel import Selector
 
+from crawler.replica import pages
 from crawler.replica.policies import split_paragraphs
 from crawler.replica.series import (
     ALGORITHM_PATH,
     chinese_numeral,
+    deep_synthesis_path,
     deep_synthesis_title,
     load_timeline,
 )
@@ -40,12 +44,27 @@ AFTER_BATCH_17 = date(2026, 5, 31)
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+# Shows a 3xx answer itself instead of following it.
+_NO_REDIRECT_OPENER = urllib.request.build_opener(
+    urllib.request.ProxyHandler({}), _NoRedirect()
+)
+
+
 def fetch(
-    url: str, data: bytes | None = None, headers: dict[str, str] | None = None
+    url: str,
+    data: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    follow: bool = True,
 ) -> tuple[int, Message, bytes]:
     request = urllib.request.Request(url, data=data, headers=headers or {})
+    opener = _OPENER if follow else _NO_REDIRECT_OPENER
     try:
-        with _OPENER.open(request, timeout=10) as response:
+        with opener.open(request, timeout=10) as response:
             return response.status, response.headers, response.read()
     except HTTPError as error:
         with error:
@@ -345,6 +364,195 @@ def test_downloads_are_logged(replica: Replica) -> None:
     assert "Referer" not in logged[1].headers
     assert logged[0].query == urlsplit(href).query
     assert len(replica.requests) == 3
+
+
+# --- fault modes ------------------------------------------------------------
+
+FILE_URL = re.compile(r"/cms/files/[0-9a-f]{32}\.docx")
+# The Ruishu fingerprint: a long random <meta … r="m"> and a cookie script.
+CHALLENGE_META = re.compile(r'<meta [^>]*content="([^"]+)" r="m">')
+
+
+def batch_15_download(replica: Replica) -> tuple[str, str]:
+    """(download URL, page URL) of the batch 15 list."""
+    page_url = replica.base_url + BATCH_15
+    [(href, _)] = download_links(fetch_text(page_url), page_url)
+    return href, page_url
+
+
+def test_redirected_download_leads_to_the_file(replica: Replica) -> None:
+    replica.redirect_downloads = True
+    href, page_url = batch_15_download(replica)
+
+    status, headers, body = fetch(href, headers={"Referer": page_url}, follow=False)
+
+    assert status == 302
+    assert body == b""
+    location = headers["Location"]
+    assert location.startswith(replica.base_url)
+    assert FILE_URL.fullmatch(urlsplit(location).path)
+
+    status, headers, body = fetch(location, headers={"Referer": href})
+    expected = attachment_by_label("境内深度合成服务算法备案清单（2026年1月）")
+    assert status == 200
+    assert body == expected.path.read_bytes()
+    assert filename_from_disposition(headers["Content-Disposition"]) == (
+        expected.download_name
+    )
+    assert [r.status for r in replica.downloads()] == [302]
+
+
+def test_redirected_download_still_wants_a_referer(replica: Replica) -> None:
+    replica.redirect_downloads = True
+    href, page_url = batch_15_download(replica)
+
+    # No Referer at the first hop: the empty page, no redirect.
+    status, _, body = fetch(href, follow=False)
+    assert (status, body) == (200, b"")
+
+    _, headers, _ = fetch(href, headers={"Referer": page_url}, follow=False)
+    status, _, body = fetch(headers["Location"])
+    assert (status, body) == (200, b"")
+
+
+def test_redirect_targets_of_unknown_or_unreleased_files_are_404(
+    replica: Replica,
+) -> None:
+    referer = {"Referer": replica.base_url + "/"}
+    unreleased = attachment_by_label("境内深度合成服务算法备案清单（2026年5月）")
+    url = replica.base_url + pages.file_href(unreleased)
+    unknown = f"{replica.base_url}/cms/files/{'0' * 32}.docx"
+
+    assert fetch(url, headers=referer)[0] == 404
+    assert fetch(unknown, headers=referer)[0] == 404
+
+    replica.as_of = AFTER_BATCH_17
+    assert fetch(url, headers=referer)[0] == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        (CHANNEL, None),
+        (BATCH_15, None),
+        ("/", None),
+        ("/nothing/here", None),
+        ("/cms/JsonList", b"channelCode=A093702&perPage=20&pageno=1"),
+    ],
+)
+def test_challenge_answers_pages_and_json_list(
+    replica: Replica, path: str, form: bytes | None
+) -> None:
+    replica.challenge_status = 412
+
+    status, headers, body = fetch(replica.base_url + path, data=form)
+
+    text = body.decode("utf-8")
+    assert status == 412
+    assert headers.get_content_type() == "text/html"
+    match = CHALLENGE_META.search(text)
+    assert match is not None
+    assert len(match.group(1)) >= 200
+    assert re.search(r"<script[^>]*>[^<]*document\.cookie=", text)
+    assert "Set-Cookie" in headers
+    assert "网信" not in text
+
+
+def test_challenge_is_random_and_can_come_with_200(replica: Replica) -> None:
+    replica.challenge_with_200 = True
+
+    first = fetch(replica.base_url + CHANNEL)
+    second = fetch(replica.base_url + CHANNEL)
+
+    assert first[0] == second[0] == 200
+    seeds = [CHALLENGE_META.search(answer[2].decode()) for answer in (first, second)]
+    assert all(seeds)
+    assert seeds[0] != seeds[1]
+
+
+def test_challenge_spares_robots_and_files_and_switches_off(replica: Replica) -> None:
+    href, page_url = batch_15_download(replica)
+    replica.challenge_status = 412
+
+    assert fetch(replica.base_url + "/robots.txt")[0] == 200
+    status, _, body = fetch(href, headers={"Referer": page_url})
+    assert status == 200
+    assert body.startswith(b"PK\x03\x04")
+
+    replica.challenge_status = None
+    assert "网信" in fetch_text(replica.base_url + CHANNEL)
+
+
+def test_robots_disallow_adds_lines(replica: Replica) -> None:
+    default = fetch(replica.base_url + "/robots.txt")[2].decode("ascii")
+    assert "/cms/" not in default
+
+    replica.robots_disallow = ["/cms/"]
+    text = fetch(replica.base_url + "/robots.txt")[2].decode("ascii")
+
+    assert text.startswith(default)
+    assert text.endswith("Disallow: /cms/\n")
+    robots = urllib.robotparser.RobotFileParser()
+    robots.parse(text.splitlines())
+    href, page_url = batch_15_download(replica)
+    assert not robots.can_fetch("cacwatch", href)
+    assert not robots.can_fetch("cacwatch", replica.base_url + "/cms/JsonList")
+    assert robots.can_fetch("cacwatch", page_url)
+
+
+def test_truncated_download_declares_the_full_length(replica: Replica) -> None:
+    replica.truncate_downloads = True
+    href, page_url = batch_15_download(replica)
+    label = "境内深度合成服务算法备案清单（2026年1月）"
+    size = attachment_by_label(label).path.stat().st_size
+    request = urllib.request.Request(href, headers={"Referer": page_url})
+
+    with _OPENER.open(request, timeout=10) as response:
+        assert response.headers["Content-Length"] == str(size)
+        with pytest.raises(http.client.IncompleteRead) as lost:
+            response.read()
+
+    received = len(lost.value.partial)
+    assert received == int(size * 0.6)
+    assert received + (lost.value.expected or 0) == size
+
+
+def test_truncation_applies_after_a_redirect(replica: Replica) -> None:
+    replica.redirect_downloads = True
+    replica.truncate_downloads = True
+    href, page_url = batch_15_download(replica)
+    _, headers, _ = fetch(href, headers={"Referer": page_url}, follow=False)
+    request = urllib.request.Request(headers["Location"], headers={"Referer": href})
+
+    with (
+        _OPENER.open(request, timeout=10) as response,
+        pytest.raises(http.client.IncompleteRead),
+    ):
+        response.read()
+
+
+def test_duplicate_link_puts_the_batch_16_link_on_batch_17(replica: Replica) -> None:
+    replica.as_of = AFTER_BATCH_17
+    page_17 = replica.base_url + BATCH_17
+    page_16 = replica.base_url + BATCH_16
+    [(own, own_text)] = download_links(fetch_text(page_17), page_17)
+
+    replica.duplicate_link = True
+    links = download_links(fetch_text(page_17), page_17)
+
+    [(href_16, text_16)] = download_links(fetch_text(page_16), page_16)
+    assert links == [(own, own_text), (href_16, text_16)]
+    assert text_16 == "境内深度合成服务算法备案清单（2026年3月）"
+    status, _, body = fetch(href_16, headers={"Referer": page_17})
+    assert status == 200
+    assert body == attachment_by_label(text_16).path.read_bytes()
+
+
+def test_deep_synthesis_path() -> None:
+    assert deep_synthesis_path(1) == BATCH_1
+    assert deep_synthesis_path(17) == BATCH_17
+    with pytest.raises(ValueError, match="no deep-synthesis batch 18"):
+        deep_synthesis_path(18)
 
 
 # --- blocking and misc ------------------------------------------------------
