@@ -23,13 +23,30 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field("seq", "Sequence number", ("序号",)),
+    Field("region", "Province (属地)", ("属地", "所属地区", "省份")),
     Field("algorithm_name", "Algorithm name", ("算法名称",)),
+    Field(
+        "service_name",
+        "Model, app or feature name",
+        (
+            "模型名称",
+            "大模型名称",
+            "应用/功能名称",
+            "应用或功能名称",
+            "应用名称",
+            "功能名称",
+        ),
+    ),
     Field("algorithm_category", "Algorithm category", ("算法类别",)),
     Field("role", "Role (provider or technical supporter)", ("角色",)),
-    Field("entity_name", "Registrant", ("主体名称",)),
-    Field("product", "Product using the algorithm", ("应用产品",)),
+    Field(
+        "entity_name", "Registrant", ("主体名称", "备案单位", "登记单位", "备案主体")
+    ),
+    Field("product", "Product using the algorithm", ("应用产品", "产品名称")),
     Field("purpose", "Main purpose", ("主要用途",)),
-    Field("filing_no", "Filing number", ("备案编号",)),
+    Field("filing_no", "Filing number", ("备案编号", "备案号", "上线编号", "登记编号")),
+    Field("filed_on", "Date filed or registered", ("备案时间", "登记时间", "上线时间")),
+    Field("cancelled_on", "Date cancelled", ("注销时间",)),
     Field("note", "Remark", ("备注",)),
 )
 
@@ -39,8 +56,16 @@ FIELD_BY_NAME = {field.name: field for field in FIELDS}
 # lists often break a header cell over two lines ("备案\n编号").
 _HEADER_TO_FIELD = {header: field.name for field in FIELDS for header in field.headers}
 
-# A table is a filing list only if its header names at least these fields.
-REQUIRED_FIELDS = frozenset({"algorithm_name", "entity_name", "filing_no"})
+# A table is a filing list only if its header names the registrant, the
+# filing number and what was filed: an algorithm, or a model, app or feature.
+REQUIRED_FIELDS = frozenset({"entity_name", "filing_no"})
+NAME_FIELDS = frozenset({"algorithm_name", "service_name"})
+
+
+def is_filing_header(names: set[str | None]) -> bool:
+    """True if header cells mapped to *names* make a filing-list header."""
+    return names >= REQUIRED_FIELDS and bool(names & NAME_FIELDS)
+
 
 _WHITESPACE = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 

@@ -184,3 +184,11 @@ def m001_initial(db: Database) -> None:
     )
     db.table("events").create_index(["run_id"])
     db.table("events").create_index(["kind"])
+
+
+@migrations()
+def m002_generative_ai_fields(db: Database) -> None:
+    """Columns of the generative-AI and cancellation lists."""
+    for table in ("rows", "filings"):
+        for column in ("region", "service_name", "filed_on", "cancelled_on"):
+            db.table(table).add_column(column, str)

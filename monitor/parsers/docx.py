@@ -25,7 +25,7 @@ from typing import IO
 
 from lxml import etree
 
-from monitor.fields import REQUIRED_FIELDS, field_for_header, join_lines, squash
+from monitor.fields import field_for_header, is_filing_header, join_lines, squash
 from monitor.parsers.checks import finish
 from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus, RowIssue
 
@@ -181,7 +181,7 @@ def _read_row(tr: etree._Element, table: _Table, result: ParsedDocument) -> None
 
     if table.header is None:
         names = {field_for_header(cell.text) for cell in cells}
-        if names >= REQUIRED_FIELDS:
+        if is_filing_header(names):
             _set_header(table, cells, result)
         else:
             logger.debug(
