@@ -62,7 +62,13 @@ def bench_first_run() -> list[str]:
         # its own peak memory in its summary.
         started = time.perf_counter()
         summary = crawl(
-            site.base_url, state, run_id, delay=0, refetch_days=7, log_level="WARNING"
+            site.base_url,
+            state,
+            run_id,
+            beian=site.beian_url,
+            delay=0,
+            refetch_days=7,
+            log_level="WARNING",
         )
         crawl_time = time.perf_counter() - started
         requests = len(site.requests)

@@ -14,6 +14,7 @@ class AnnouncementItem:
     title: str
     published: str | None
     body_hash: str
+    body_text: str = ""
 
 
 @dataclass

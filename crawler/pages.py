@@ -36,11 +36,13 @@ class AttachmentLink:
     url: str
     text: str
     ftext: str | None
+    # Where a link has an id of its own (a notice id), that identifies it.
+    link_id: str | None = None
 
     @property
     def key(self) -> str:
-        """What identifies the link on its page: the file name, else the link text."""
-        return self.ftext or self.text
+        """What identifies the link on its page: its id, the file name or the text."""
+        return self.link_id or self.ftext or self.text
 
 
 @dataclass(frozen=True)

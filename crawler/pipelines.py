@@ -99,6 +99,7 @@ class ArchivePipeline:
                     "title": item.title,
                     "published": item.published,
                     "body_hash": item.body_hash,
+                    "body_text": item.body_text,
                     "last_seen": stamp,
                 },
             )

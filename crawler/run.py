@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from scrapy.crawler import CrawlerProcess
+from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.spiders.beian import BeianSpider
 from crawler.spiders.cac import CacSpider
 from monitor.store import DB_NAME
 
@@ -42,6 +43,7 @@ class CrawlState:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m crawler")
     parser.add_argument("--site", required=True)
+    parser.add_argument("--beian", required=True)
     parser.add_argument("--state", required=True, type=Path)
     parser.add_argument("--run-id", required=True)
     parser.add_argument("--summary", required=True, type=Path)
@@ -62,35 +64,43 @@ def main(argv: list[str] | None = None) -> int:
 
     previous = read_state(args.state)
     process = CrawlerProcess(settings)
-    crawler = process.create_crawler(CacSpider)
-    process.crawl(
-        crawler,
-        site=args.site,
-        since=previous.since,
-        known=previous.known,
-        pages=previous.pages,
-        refetch_days=args.refetch_days,
-    )
+    common = {
+        "known": previous.known,
+        "pages": previous.pages,
+        "refetch_days": args.refetch_days,
+    }
+    crawlers = {
+        "cac": process.create_crawler(CacSpider),
+        "beian": process.create_crawler(BeianSpider),
+    }
+    process.crawl(crawlers["cac"], site=args.site, since=previous.since, **common)
+    process.crawl(crawlers["beian"], beian=args.beian, **common)
     process.start()
 
-    stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
-    summary = {
-        "responses": stats.get("downloader/response_count", 0),
-        "items": stats.get("item_scraped_count", 0),
-        "errors": stats.get("log_count/ERROR", 0),
-        "robots_forbidden": stats.get("robotstxt/forbidden", 0),
-        "finish_reason": stats.get("finish_reason"),
-        "peak_rss_mib": round(
-            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        ),
-        "exceptions": {
-            key.removeprefix("downloader/exception_type_count/"): value
-            for key, value in stats.items()
-            if key.startswith("downloader/exception_type_count/")
-        },
-    }
-    args.summary.write_text(json.dumps(summary, default=str))
+    args.summary.write_text(json.dumps(summarise(crawlers), default=str))
     return 0
+
+
+def summarise(crawlers: dict[str, Crawler]) -> dict[str, Any]:
+    """The figures of the crawl that the parent process reports on."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    summary: dict[str, Any] = {"peak_rss_mib": round(peak), "exceptions": {}}
+    counters = {
+        "responses": "downloader/response_count",
+        "items": "item_scraped_count",
+        "errors": "log_count/ERROR",
+        "robots_forbidden": "robotstxt/forbidden",
+    }
+    for name, crawler in crawlers.items():
+        stats: dict[str, Any] = crawler.stats.get_stats() if crawler.stats else {}
+        summary[f"{name}_responses"] = stats.get("downloader/response_count", 0)
+        for key, counted in counters.items():
+            summary[key] = summary.get(key, 0) + stats.get(counted, 0)
+        for key, value in stats.items():
+            if key.startswith("downloader/exception_type_count/"):
+                kind = key.removeprefix("downloader/exception_type_count/")
+                summary["exceptions"][kind] = summary["exceptions"].get(kind, 0) + value
+    return summary
 
 
 def read_state(state: Path) -> CrawlState:
@@ -105,18 +115,17 @@ def read_state(state: Path) -> CrawlState:
 
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        checked = connection.execute(
-            "select a.id, a.announcement_url, a.last_checked from attachments a "
-            "where a.last_checked is not null and exists "
-            "(select 1 from versions v where v.attachment_id = a.id)"
+        # An attachment is settled when it has an archived version whose list
+        # was read whole. One whose newest list could not be read is
+        # downloaded again on every run: CAC may have fixed the file.
+        attachments = connection.execute(
+            "select a.id, a.announcement_url, a.last_checked, "
+            "a.last_checked is not null "
+            "and exists (select 1 from versions v where v.attachment_id = a.id) "
+            "and coalesce((select b.status from batches b "
+            "where b.attachment_id = a.id order by b.id desc limit 1), 'complete') "
+            "= 'complete' from attachments a"
         ).fetchall()
-        unchecked = {
-            url
-            for (url,) in connection.execute(
-                "select a.announcement_url from attachments a where not exists "
-                "(select 1 from versions v where v.attachment_id = a.id)"
-            )
-        }
         newest = connection.execute(
             "select max(published) from announcements where series != 'algorithm'"
         ).fetchone()[0]
@@ -125,12 +134,15 @@ def read_state(state: Path) -> CrawlState:
     finally:
         connection.close()
 
-    result = CrawlState(known={row[0]: row[2] for row in checked})
-    for _, url, last_checked in checked:
-        if url in unchecked:
+    result = CrawlState()
+    unsettled = {url for _, url, _, settled in attachments if not settled}
+    for attachment, url, last_checked, settled in attachments:
+        if not settled:
             continue
-        page = urlsplit(url).path
-        result.pages[page] = min(result.pages.get(page, last_checked), last_checked)
+        result.known[attachment] = last_checked
+        if url not in unsettled:
+            page = urlsplit(url).path
+            result.pages[page] = min(result.pages.get(page, last_checked), last_checked)
 
     # Page back a quarter before the newest known notice, to catch notices
     # that were published late or re-dated.

@@ -36,12 +36,18 @@ class Archive:
         self.root = root
 
     def put(self, data: bytes) -> Blob:
-        """Store *data* unless the same bytes are already archived."""
+        """Store *data* unless the same bytes are already archived.
+
+        An archived file whose bytes no longer hash to its name (damaged on
+        disk) is replaced by the good bytes just downloaded.
+        """
         digest = hashlib.sha256(data).hexdigest()
         kind = sniff(data)
         path = self.path_for(digest, kind)
         if path.exists():
-            return Blob(digest, len(data), kind, path)
+            if hashlib.sha256(path.read_bytes()).hexdigest() == digest:
+                return Blob(digest, len(data), kind, path)
+            logger.warning("Repairing damaged archive file %s", path.name)
 
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
@@ -50,6 +56,9 @@ class Archive:
                 file.write(data)
                 file.flush()
                 os.fsync(file.fileno())
+            # mkstemp makes the file private; archived lists are public data
+            # and readable like the database beside them.
+            os.chmod(temporary, 0o666 & ~_umask())
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -67,3 +76,9 @@ class Archive:
         if hashlib.sha256(data).hexdigest() != digest:
             raise ValueError(f"archived file {digest} is corrupted")
         return data
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

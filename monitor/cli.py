@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import math
+import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -16,13 +19,51 @@ import click
 from rich.console import Console
 
 from crawler.topics import SERIES
-from monitor.diff import NEW_FILING, NEW_REGISTRANT
-from monitor.job import DEFAULT_SITE, CrawlFailed, RunOutcome, SiteUnreachable, run_job
-from monitor.store import DB_NAME, Store
+from monitor.diff import EVENT_KINDS
+from monitor.entities import entity_key
+from monitor.job import (
+    DEFAULT_BEIAN,
+    DEFAULT_SITE,
+    JobError,
+    RunOutcome,
+    SiteUnreachable,
+    run_job,
+)
+from monitor.store import DB_NAME, OutdatedState, Store
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STATE = Path("state")
+
+# `run` finished, but something was blocked or could not be read. Not 1 (an
+# error before or instead of a run) and not 2 (click's usage errors).
+EXIT_PROBLEMS = 3
+
+
+class _Finite(click.ParamType[float]):
+    """A finite float within bounds: NaN and infinity are refused."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not math.isfinite(number) or not self.low <= number <= self.high:
+            self.fail(
+                f"{value} is not between {self.low:g} and {self.high:g}", param, ctx
+            )
+        return number
+
+
+FINITE_SECONDS = _Finite(0, 600)
+FINITE_DAYS = _Finite(0, 3650)
 DEMO_BEFORE = dt.date(2026, 4, 30)
 DEMO_AFTER = dt.date(2026, 5, 31)
 
@@ -58,30 +99,40 @@ def cli(verbose: int) -> None:
     show_envvar=True,
     help="Base URL of the CAC site (or of a replica).",
 )
+@click.option(
+    "--beian",
+    default=DEFAULT_BEIAN,
+    envvar="CACWATCH_BEIAN",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the algorithm filing system (cancellation notices).",
+)
 @state_option
 @click.option(
     "--delay",
-    type=float,
+    type=FINITE_SECONDS,
     default=None,
     help="Seconds between requests (default: the polite crawler setting, 2 s).",
 )
 @click.option(
     "--refetch-days",
-    type=float,
+    type=FINITE_DAYS,
     default=7.0,
     show_default=True,
     help="Download archived attachments again after this many days to find re-issues.",
 )
-def run(site: str, state_dir: Path, delay: float | None, refetch_days: float) -> None:
+def run(
+    site: str, beian: str, state_dir: Path, delay: float | None, refetch_days: float
+) -> None:
     """Crawl the site, archive new attachments, diff them and print the report."""
-    outcome = _run(site, state_dir, delay=delay, refetch_days=refetch_days)
+    outcome = _run(site, state_dir, beian=beian, delay=delay, refetch_days=refetch_days)
     click.echo(outcome.report)
     if outcome.status != "ok":
         click.echo(
             f"Run finished with status {outcome.status}; see the problems above.",
             err=True,
         )
-        sys.exit(2)
+        sys.exit(EXIT_PROBLEMS)
 
 
 @cli.command()
@@ -107,13 +158,13 @@ def demo(state_dir: Path | None) -> None:
             f"Replica of the CAC site at {replica.base_url}, as of {DEMO_BEFORE}"
         )
         with console.status("First run: initial load of every published list…"):
-            first = _run(replica.base_url, directory, delay=0)
+            first = _run(replica.base_url, directory, beian=replica.beian_url, delay=0)
         console.print(f"First run {first.run_id}: {first.kind}, status {first.status}")
 
         replica.as_of = DEMO_AFTER
         console.print(f"Replica moved to {DEMO_AFTER}")
         with console.status("Second run: looking for new lists…"):
-            second = _run(replica.base_url, directory, delay=0)
+            second = _run(replica.base_url, directory, beian=replica.beian_url, delay=0)
         console.print(
             f"Second run {second.run_id}: {second.kind}, status {second.status}\n"
         )
@@ -123,6 +174,11 @@ def demo(state_dir: Path | None) -> None:
 @contextmanager
 def _demo_state(state_dir: Path | None) -> Iterator[Path]:
     if state_dir is not None:
+        if (state_dir / DB_NAME).exists():
+            raise click.ClickException(
+                f"{state_dir} already holds cacwatch state; the demo starts from "
+                "an empty directory"
+            )
         yield state_dir
         return
     with tempfile.TemporaryDirectory(prefix="cacwatch-demo-") as scratch:
@@ -135,7 +191,7 @@ def _demo_state(state_dir: Path | None) -> Iterator[Path]:
 @click.option(
     "--kind",
     multiple=True,
-    type=click.Choice([NEW_FILING, NEW_REGISTRANT]),
+    type=click.Choice(list(EVENT_KINDS)),
     help="Only events of this kind (repeatable).",
 )
 @click.option(
@@ -148,13 +204,19 @@ def _demo_state(state_dir: Path | None) -> Iterator[Path]:
     "--since",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     default=None,
+    metavar="YYYY-MM-DD",
     help="Only events recorded on or after this day (UTC).",
 )
 @click.option("--run", "run_id", default=None, help="Only events of this run.")
 @click.option(
     "--entity", default=None, help="Only events whose registrant name contains this."
 )
-@click.option("--limit", type=int, default=None, help="At most this many events.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=None,
+    help="At most this many events.",
+)
 def events(
     state_dir: Path,
     as_json: bool,
@@ -180,8 +242,12 @@ def events(
         clauses.append("run_id = ?")
         params.append(run_id)
     if entity:
-        clauses.append("json_extract(payload, '$.entity_name') like ?")
-        params.append(f"%{entity}%")
+        # Compared as registrant keys, so （深圳） finds (深圳) and spaces do not
+        # matter; LIKE's wildcards in the text are taken literally.
+        pattern = entity_key(entity).replace("\\", "\\\\")
+        pattern = pattern.replace("%", "\\%").replace("_", "\\_")
+        clauses.append("entity_key like ? escape '\\'")
+        params.append(f"%{pattern}%")
     where = f"where {' and '.join(clauses)}" if clauses else ""
     sql = f"select * from events {where} order by created_at desc, batch_id desc, id"
     if limit is not None:
@@ -225,7 +291,11 @@ def status(state_dir: Path) -> None:
     click.echo("  " + ", ".join(f"{n} {table}" for table, n in counts.items()))
     click.echo(f"  Archive: {len(files)} files, {size / 1_048_576:.1f} MiB")
 
-    held = store.query("select name, status from batches where status != 'complete'")
+    held = store.query(
+        "select b.name, b.status from batches b where b.status != 'complete' "
+        "and not exists (select 1 from batches later where later.attachment_id = "
+        "b.attachment_id and later.id > b.id and later.status = 'complete')"
+    )
     for batch in held:
         click.echo(f"  Not compared: {batch['name']} ({batch['status']})")
 
@@ -235,6 +305,33 @@ def status(state_dir: Path) -> None:
         click.echo(
             f"  {run_row['id']}  {run_row['status'] or '':<8} "
             f"{run_row['kind'] or '':<13} {events_n} events  {run_row['site']}"
+        )
+
+
+@cli.command()
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def reconcile(state_dir: Path, as_json: bool) -> None:
+    """Compare CAC's stated generative-AI totals with the counts of the lists."""
+    store = _open_existing(state_dir)
+    checks = store.query(
+        "select r.*, a.published from reconciliations r "
+        "join announcements a on a.url = r.announcement_url "
+        "order by a.published, r.record_type, r.measure"
+    )
+    if not checks:
+        click.echo("No stated totals found yet (no generative-AI announcement read).")
+        return
+
+    for check in checks:
+        if as_json:
+            click.echo(json.dumps(check, ensure_ascii=False))
+            continue
+        counted = "—" if check["counted"] is None else check["counted"]
+        click.echo(
+            f"{check['published'][:10]}  {check['record_type']:<12} "
+            f"{check['measure']:<11} stated {check['stated']:>5}  "
+            f"counted {counted:>5}  {check['status']:<19} {check['explanation']}"
         )
 
 
@@ -264,11 +361,28 @@ def report(state_dir: Path, run_id: str | None) -> None:
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=int, default=8000, show_default=True)
-def replica(as_of: dt.datetime, host: str, port: int) -> None:
-    """Serve the local replica of the CAC site until interrupted."""
+@click.option(
+    "--beian-port",
+    type=int,
+    default=8001,
+    show_default=True,
+    help="Port of the replica of beian.cac.gov.cn (the cancellation notices).",
+)
+def replica(as_of: dt.datetime, host: str, port: int, beian_port: int) -> None:
+    """Serve the local replica of the CAC site until interrupted.
+
+    Point cacwatch at it with --site http://HOST:PORT --beian http://HOST:BEIAN_PORT.
+    """
     from crawler.replica.server import serve
 
-    serve(as_of.date(), host, port)
+    def ready(url: str) -> None:
+        click.echo(f"www.cac.gov.cn replica at {url}, as of {as_of.date()}")
+        click.echo(f"beian.cac.gov.cn replica at http://{host}:{beian_port}")
+
+    try:
+        serve(as_of.date(), host, port, on_ready=ready, beian_port=beian_port)
+    except (OSError, OverflowError) as exc:
+        raise click.ClickException(f"cannot serve on {host}:{port}: {exc}") from exc
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
@@ -278,20 +392,38 @@ def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
         raise click.ClickException(
             f"{exc}; nothing was changed in {state_dir}"
         ) from exc
-    except CrawlFailed as exc:
+    except JobError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
 def _open_existing(state_dir: Path) -> Store:
-    if not (state_dir / DB_NAME).exists():
+    """The state of *state_dir*, read-only: reading commands never change it."""
+    path = state_dir / DB_NAME
+    if not path.is_file():
         raise click.ClickException(
             f"no cacwatch state in {state_dir}; run `cacwatch run` first"
         )
-    return Store(state_dir)
+    try:
+        store = Store(state_dir, readonly=True)
+        store.scalar("select count(*) from runs")
+    except OutdatedState as exc:
+        raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(
+            f"{path} is not a usable cacwatch database: {exc}"
+        ) from exc
+    return store
 
 
 def main() -> None:
+    # `timeout`, systemd and schedulers stop a run with SIGTERM: unwind as for
+    # Ctrl-C, so the crawl process is stopped too and locks are released.
+    signal.signal(signal.SIGTERM, _terminate)
     cli(prog_name="cacwatch", auto_envvar_prefix=None)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 if __name__ == "__main__":

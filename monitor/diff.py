@@ -1,9 +1,11 @@
 """Compare new batches with the stored state and record what changed as events.
 
-Both series watched here publish **incremental** lists: each attachment adds
-filings and never repeats the whole register. A filing missing from a later
-list is therefore not a removal, and only filing numbers never seen before
-produce events. Old attachments that CAC re-issues with new bytes are parsed
+How a batch is applied depends on its list kind (``crawler.topics``,
+``docs/series.md``). An **increment** adds filings and never repeats the
+whole register: a filing missing from a later list is not a removal, and only
+filing numbers never seen before produce events. A **relist** repeats a year
+already published and produces none. A **cancellation** notice marks the
+filings it names. Old attachments that CAC re-issues with new bytes are parsed
 as batches of their own; their known filings produce no "new" events.
 
 The first run on an empty state is an *initial load*: it fills the state and
@@ -19,27 +21,30 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from crawler.topics import (
+    ALGORITHM,
+    CANCELLATION,
+    CANCELLED,
+    DEEP_SYNTHESIS,
+    GENERATIVE_AI,
+    RELIST,
+)
+from monitor.fields import FIELDS
 from monitor.store import Store, now
 
 logger = logging.getLogger(__name__)
 
 NEW_FILING = "new_filing"
 NEW_REGISTRANT = "new_registrant"
+CANCELLATION_EVENT = "cancellation"
+EVENT_KINDS = (NEW_FILING, NEW_REGISTRANT, CANCELLATION_EVENT)
 
 # Order in which the batches of one period are applied, so that the first
-# sighting of a registrant is attributed the same way on every machine.
-SERIES_ORDER = {"algorithm": 0, "deep_synthesis": 1}
+# sighting of a registrant is attributed the same way on every machine;
+# cancellations come last, after the lists that hold the filings they end.
+SERIES_ORDER = {ALGORITHM: 0, DEEP_SYNTHESIS: 1, GENERATIVE_AI: 2, CANCELLATION: 3}
 
-FILING_FIELDS = (
-    "filing_no",
-    "algorithm_name",
-    "algorithm_category",
-    "role",
-    "entity_name",
-    "product",
-    "purpose",
-    "note",
-)
+FILING_FIELDS = tuple(field.name for field in FIELDS if field.name != "seq")
 
 
 @dataclass
@@ -89,12 +94,17 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
 
         backfill = not result.baseline and _is_backfill(store, batch)
         note = _known_file_note(store, batch)
+        if batch["list_kind"] == RELIST:
+            note = "a relist of a whole year: its filings are not news"
         if note:
             result.notes[batch["id"]] = note
+        quiet = result.baseline or backfill
         with store.transaction():
-            created = _apply_batch(
-                store, batch, run_id, emit=not (result.baseline or backfill)
-            )
+            if batch["list_kind"] == CANCELLED:
+                created = _apply_cancellations(store, batch, run_id, emit=not quiet)
+            else:
+                emit = not quiet and batch["list_kind"] != RELIST
+                created = _apply_batch(store, batch, run_id, emit=emit)
             store.db.table("batches").update(
                 batch["id"],
                 {
@@ -132,6 +142,66 @@ def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
     return "new bytes for a list already read (re-issued by CAC)"
 
 
+def _apply_cancellations(
+    store: Store, batch: dict[str, Any], run_id: str, *, emit: bool
+) -> int:
+    """Mark the filings a cancellation notice names as cancelled."""
+    rows = store.query(
+        "select * from rows where batch_id = ? and issue is null "
+        "order by table_index, row_index",
+        [batch["id"]],
+    )
+    filings = store.db.table("filings")
+    stamp = now()
+    events = []
+    for row in rows:
+        known = store.query(
+            "select cancelled_batch_id from filings where filing_key = ?",
+            [row["filing_key"]],
+        )
+        if not known:
+            # Cancelled before cacwatch saw it listed: keep what the notice says.
+            _insert_filing(store, row, batch, stamp)
+        elif known[0]["cancelled_batch_id"] is not None:
+            continue
+        filings.update(
+            row["filing_key"],
+            {"cancelled_on": row["cancelled_on"], "cancelled_batch_id": batch["id"]},
+        )
+        if emit:
+            events.append(
+                _event(CANCELLATION_EVENT, row["filing_key"], run_id, batch, row)
+            )
+
+    return _store_events(store, events)
+
+
+def _insert_filing(
+    store: Store, row: dict[str, Any], batch: dict[str, Any], stamp: str
+) -> None:
+    store.db.table("filings").insert(
+        {
+            "filing_key": row["filing_key"],
+            "series": batch["series"],
+            "entity_key": row["entity_key"],
+            "record_type": row.get("record_type"),
+            **{name: row[name] for name in FILING_FIELDS},
+            "first_batch_id": batch["id"],
+            "last_batch_id": batch["id"],
+            "first_seen": stamp,
+            "last_seen": stamp,
+        }
+    )
+
+
+def _store_events(store: Store, events: list[dict[str, Any]]) -> int:
+    """Insert events once each; return how many this batch found."""
+    unique = {event["id"]: event for event in events}
+    if unique:
+        store.db.table("events").insert_all(unique.values(), ignore=True)
+    return len(unique)
+
+
 def _is_backfill(store: Store, batch: dict[str, Any]) -> bool:
     """True for a list older than one already applied in its series.
 
@@ -159,7 +229,7 @@ def _apply_batch(
     filings = store.db.table("filings")
 
     for row in rows:
-        known_entity = _touch_entity(store, row, batch["id"], stamp)
+        known_entity, first_here = _touch_entity(store, row, batch["id"], run_id, stamp)
         if store.scalar(
             "select 1 from filings where filing_key = ?", [row["filing_key"]]
         ):
@@ -168,38 +238,36 @@ def _apply_batch(
             )
             continue
 
-        filings.insert(
-            {
-                "filing_key": row["filing_key"],
-                "series": batch["series"],
-                "entity_key": row["entity_key"],
-                **{name: row[name] for name in FILING_FIELDS},
-                "first_batch_id": batch["id"],
-                "last_batch_id": batch["id"],
-                "first_seen": stamp,
-                "last_seen": stamp,
-            }
-        )
+        _insert_filing(store, row, batch, stamp)
         if not emit:
             continue
 
-        if not known_entity:
+        if first_here:
             events.append(_event(NEW_REGISTRANT, row["entity_key"], run_id, batch, row))
         events.append(
             _event(NEW_FILING, row["filing_key"], run_id, batch, row, known_entity)
         )
 
-    unique = {event["id"]: event for event in events}
-    if unique:
-        store.db.table("events").insert_all(unique.values(), ignore=True)
-    return len(unique)
+    return _store_events(store, events)
 
 
-def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) -> bool:
-    """Record the registrant of *row*; return True if it was known before this batch."""
+def _touch_entity(
+    store: Store, row: dict[str, Any], batch_id: int, run_id: str, stamp: str
+) -> tuple[bool, bool]:
+    """Record the registrant of *row*.
+
+    Return whether it was known before this run, and whether this batch is
+    the first to list it.
+
+    Lists published together (an algorithm list and a deep-synthesis batch on
+    the same day) are one piece of news: a registrant first listed in either
+    is new in both.
+    """
     key = row["entity_key"]
     existing = store.query(
-        "select names, first_batch_id from entities where key = ?", [key]
+        "select e.names, e.first_batch_id, b.diff_run_id from entities e "
+        "left join batches b on b.id = e.first_batch_id where e.key = ?",
+        [key],
     )
     if not existing:
         store.db.table("entities").insert(
@@ -212,7 +280,7 @@ def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) 
                 "last_seen": stamp,
             }
         )
-        return False
+        return False, True
 
     names = json.loads(existing[0]["names"])
     if row["entity_name"] not in names:
@@ -220,8 +288,14 @@ def _touch_entity(store: Store, row: dict[str, Any], batch_id: int, stamp: str) 
     store.db.table("entities").update(
         key, {"names": json.dumps(names, ensure_ascii=False), "last_seen": stamp}
     )
-    # A registrant first met earlier in this same batch is still new here.
-    return bool(existing[0]["first_batch_id"] != batch_id)
+    first_batch, first_run = existing[0]["first_batch_id"], existing[0]["diff_run_id"]
+    known = first_batch != batch_id and first_run != run_id
+    return known, first_batch == batch_id
+
+
+def display_name(row: dict[str, Any]) -> str:
+    """What was filed: the algorithm, or the model, app or feature."""
+    return str(row.get("algorithm_name") or row.get("service_name") or "")
 
 
 def _event(
@@ -234,10 +308,15 @@ def _event(
 ) -> dict[str, Any]:
     if kind == NEW_REGISTRANT:
         summary = f"New registrant {row['entity_name']}"
+    elif kind == CANCELLATION_EVENT:
+        summary = (
+            f"Cancelled {row['filing_no']} {display_name(row)} "
+            f"of {row['entity_name']} ({row['cancelled_on']})"
+        )
     else:
         who = "known" if known_entity else "new"
         summary = (
-            f"New filing {row['filing_no']} {row['algorithm_name']} "
+            f"New filing {row['filing_no']} {display_name(row)} "
             f"({who} registrant {row['entity_name']})"
         )
     payload = {
@@ -246,6 +325,7 @@ def _event(
         "registrant": "known" if known_entity else "new",
         "row": {"table": row["table_index"], "row": row["row_index"]},
         "attachment_sha256": batch["sha256"],
+        "record_type": row.get("record_type"),
         **{name: row[name] for name in FILING_FIELDS},
     }
     return {

@@ -192,3 +192,33 @@ def m002_generative_ai_fields(db: Database) -> None:
     for table in ("rows", "filings"):
         for column in ("region", "service_name", "filed_on", "cancelled_on"):
             db.table(table).add_column(column, str)
+
+
+@migrations()
+def m003_series_semantics(db: Database) -> None:
+    """Announcement text, list kinds, record types, cancellations, reconciliation."""
+    db.table("announcements").add_column("body_text", str)
+    db.table("batches").add_column("list_kind", str)
+    for table in ("rows", "filings"):
+        db.table(table).add_column("record_type", str)
+    db.table("rows").add_column("page", int)
+    db.table("rows").add_column("sheet", str)
+    db.table("filings").add_column("cancelled_batch_id", int)
+    db.table("reconciliations").create(
+        {
+            "id": str,
+            "run_id": str,
+            "announcement_url": str,
+            "announcement_title": str,
+            "batch_id": int,
+            "record_type": str,
+            "measure": str,
+            "as_of": str,
+            "stated": int,
+            "counted": int,
+            "status": str,
+            "explanation": str,
+            "sentence": str,
+        },
+        pk="id",
+    )

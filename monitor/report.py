@@ -5,21 +5,43 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from typing import Any
+from urllib.parse import urlsplit
 
-from crawler.topics import ALGORITHM, SERIES_LABELS
-from monitor.diff import NEW_FILING, NEW_REGISTRANT, DiffResult
+from crawler.topics import DEEP_SYNTHESIS, FIXED_PAGES, SERIES_NOUNS, batch_number
+from monitor.diff import (
+    CANCELLATION_EVENT,
+    NEW_FILING,
+    NEW_REGISTRANT,
+    DiffResult,
+    display_name,
+)
+from monitor.numbers import RECORD_TYPE_LABELS
+from monitor.reconcile import (
+    CONSISTENCY,
+    MATCH,
+    MISMATCH,
+    NOT_CHECKED,
+    SOURCE_INCONSISTENT,
+    Check,
+)
 from monitor.store import Store
 
 
 def build_report(
-    store: Store, run_id: str, site: str, diff: DiffResult, crawl: dict[str, Any]
+    store: Store,
+    run_id: str,
+    site: str,
+    diff: DiffResult,
+    crawl: dict[str, Any],
+    checks: list[Check] | None = None,
 ) -> str:
     """Return the text report of run *run_id*."""
     lines = [f"cacwatch run {run_id} — {site}"]
     if diff.baseline and diff.applied:
         lines.append(_initial_load_summary(store, diff))
-    lines += _batches_section(store, diff)
+    lines += _batches_section(store, run_id, diff)
     lines += _events_section(store, run_id)
+    lines += reconciliation_lines(checks or [])
     lines += _problems_section(store, run_id, diff, crawl)
     return "\n".join(lines).rstrip() + "\n"
 
@@ -34,8 +56,13 @@ def _initial_load_summary(store: Store, diff: DiffResult) -> str:
     )
 
 
-def _batches_section(store: Store, diff: DiffResult) -> list[str]:
-    ids = diff.applied + diff.backfilled
+def _batches_section(store: Store, run_id: str, diff: DiffResult) -> list[str]:
+    # From the state rather than from this process's diff: a run also reports
+    # what an interrupted run before it applied.
+    ids = [
+        row["id"]
+        for row in store.query("select id from batches where diff_run_id = ?", [run_id])
+    ]
     if not ids:
         return ["", "No new lists."]
 
@@ -49,7 +76,10 @@ def _batches_section(store: Store, diff: DiffResult) -> list[str]:
             "select count(*) from events where batch_id = ? and kind = ?",
             [batch["id"], NEW_REGISTRANT],
         )
-        label = SERIES_LABELS.get(batch["series"], batch["series"])
+        label = SERIES_NOUNS.get(batch["series"], batch["series"])
+        number = batch_number(batch["announcement_title"] or "")
+        if batch["series"] == DEEP_SYNTHESIS and number:
+            label = f"{label}, batch {number}"
         note = ""
         if batch["id"] in diff.notes:
             note = f" ({diff.notes[batch['id']]})"
@@ -70,7 +100,8 @@ def _batches_section(store: Store, diff: DiffResult) -> list[str]:
 def _dated(store: Store, batch: dict[str, Any]) -> str:
     """When a list came out: its notice's date, or, on a page that grows in
     place (whose date is that of its first list), when cacwatch first saw it."""
-    if batch["series"] != ALGORITHM and batch["published"]:
+    growing = urlsplit(batch["announcement_url"] or "").path in FIXED_PAGES.values()
+    if not growing and batch["published"]:
         return f", published {batch['published'][:10]}"
     seen = store.scalar(
         "select first_seen from versions where attachment_id = ? and sha256 = ?",
@@ -86,40 +117,94 @@ def _events_section(store: Store, run_id: str) -> list[str]:
     if not events:
         return []
 
-    registrants = [e for e in events if e["kind"] == NEW_REGISTRANT]
-    filings = [
-        json.loads(e["payload"]) | {"series": e["series"]}
-        for e in events
-        if e["kind"] == NEW_FILING
+    new_keys = {e["entity_key"] for e in events if e["kind"] == NEW_REGISTRANT}
+    filings: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    names: dict[str, str] = {}
+    cancelled = []
+    for event in events:
+        payload = json.loads(event["payload"])
+        if event["kind"] == NEW_FILING:
+            # Grouped by registrant key, so spellings of one name stay together.
+            filings[event["entity_key"]].append(payload)
+            names.setdefault(event["entity_key"], payload["entity_name"])
+        elif event["kind"] == CANCELLATION_EVENT:
+            cancelled.append(payload)
+
+    total = sum(len(items) for items in filings.values())
+    known_keys = sorted(set(filings) - new_keys, key=lambda key: names[key])
+    lines = [
+        "",
+        f"Summary: {_plural(total, 'new filing')}, "
+        f"{_plural(len(new_keys), 'new registrant')}, "
+        f"{_plural(len(cancelled), 'cancellation')}",
     ]
-    by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for filing in filings:
-        by_entity[filing["entity_name"]].append(filing)
 
-    lines = ["", f"New registrants ({len(registrants)})"]
-    for event in registrants:
-        name = json.loads(event["payload"])["entity_name"]
-        lines.append(f"  + {name}")
-        lines += [f"      {_filing_line(f)}" for f in by_entity.get(name, [])]
+    new_filings = sum(len(filings[key]) for key in new_keys)
+    lines += [
+        "",
+        f"New registrants ({len(new_keys)}, with {_plural(new_filings, 'filing')})",
+    ]
+    for key in sorted(new_keys, key=lambda key: names.get(key, key)):
+        lines.append(f"  + {names.get(key, key)}")
+        lines += [f"      {_filing_line(f)}" for f in filings[key]]
 
-    known = [f for f in filings if f["registrant"] == "known"]
-    lines += ["", f"New filings by known registrants ({len(known)})"]
-    known_by_entity: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for filing in known:
-        known_by_entity[filing["entity_name"]].append(filing)
-    for name, items in sorted(known_by_entity.items()):
-        lines.append(f"  * {name}")
-        lines += [f"      {_filing_line(f)}" for f in items]
+    known_filings = sum(len(filings[key]) for key in known_keys)
+    lines += [
+        "",
+        f"New filings by known registrants ({known_filings}, "
+        f"from {_plural(len(known_keys), 'registrant')})",
+    ]
+    for key in known_keys:
+        lines.append(f"  * {names[key]}")
+        lines += [f"      {_filing_line(f)}" for f in filings[key]]
+
+    if cancelled:
+        lines += ["", f"Cancelled filings ({len(cancelled)})"]
+        for payload in cancelled:
+            when = f", {payload['cancelled_on']}" if payload.get("cancelled_on") else ""
+            lines.append(f"  - {payload['entity_name']}: {_filing_line(payload)}{when}")
     return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _filing_line(filing: dict[str, Any]) -> str:
     kind = filing.get("algorithm_category") or filing.get("role") or ""
-    product = filing.get("product") or ""
+    if filing.get("record_type"):
+        kind = RECORD_TYPE_LABELS.get(filing["record_type"], kind)
+    product = filing.get("product") or filing.get("region") or ""
     extra = "; ".join(part for part in (kind, product) if part and part != "--")
-    return f"{filing['algorithm_name']} [{filing['filing_no']}]" + (
+    return f"{display_name(filing)} [{filing['filing_no']}]" + (
         f" — {extra}" if extra else ""
     )
+
+
+def reconciliation_lines(checks: list[Check]) -> list[str]:
+    """The reconciliation of stated totals: a count, then every exception."""
+    if not checks:
+        return []
+    stated = [c for c in checks if c.measure != CONSISTENCY]
+    matched = sum(c.status == MATCH for c in stated)
+    lines = [
+        "",
+        f"Reconciliation with CAC's stated totals: {matched} of {len(stated)} "
+        "figures match the lists",
+    ]
+    for check in checks:
+        if check.status == MATCH:
+            continue
+        what = f"{RECORD_TYPE_LABELS[check.record_type]}, {check.measure}"
+        when = f" to {check.as_of}" if check.as_of else ""
+        lines.append(
+            f"  {STATUS_MARKS[check.status]} {check.announcement_title} "
+            f"({what}{when}): {check.status} — {check.explanation}"
+        )
+    return lines
+
+
+STATUS_MARKS = {MISMATCH: "!", NOT_CHECKED: "?", SOURCE_INCONSISTENT: "~"}
 
 
 def _problems_section(
@@ -155,5 +240,8 @@ def _batches(store: Store, ids: list[int]) -> list[dict[str, Any]]:
         return []
     marks = ", ".join("?" for _ in ids)
     return store.query(
-        f"select * from batches where id in ({marks}) order by period, series, id", ids
+        f"select b.*, a.title as announcement_title from batches b "
+        f"left join announcements a on a.url = b.announcement_url "
+        f"where b.id in ({marks}) order by b.period, b.series, b.id",
+        ids,
     )

@@ -38,12 +38,28 @@ def attachment_id(announcement_url: str, link_key: str) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
+class OutdatedState(Exception):
+    """The database needs migrations that a read-only open cannot apply."""
+
+
 class Store:
     """The state database of one data directory."""
 
-    def __init__(self, state_dir: Path) -> None:
-        state_dir.mkdir(parents=True, exist_ok=True)
+    def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         self.path = state_dir / DB_NAME
+        if readonly:
+            # Reading never writes: no migration, no journal, no new file.
+            uri = f"file:{self.path}?mode=ro"
+            self.db = Database(sqlite3.connect(uri, uri=True, timeout=30))
+            if migrations.pending(self.db):
+                self.db.close()
+                raise OutdatedState(
+                    f"{self.path} was written by an older cacwatch; "
+                    "run `cacwatch run` once to upgrade it"
+                )
+            return
+
+        state_dir.mkdir(parents=True, exist_ok=True)
         # A generous timeout: the scheduler and a manual run may meet here.
         self.db = Database(sqlite3.connect(self.path, timeout=30))
         self.db.execute("PRAGMA foreign_keys=ON")

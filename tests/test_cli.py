@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from crawler.replica.server import Replica
 from monitor.cli import cli
-from tests.conftest import AFTER
+from tests.conftest import AFTER, BATCHES_AFTER_LOAD
 
 
 def closed_port() -> int:
@@ -38,7 +38,8 @@ def test_unreachable_site_fails_with_one_line_and_leaves_state_alone(
     site = f"http://127.0.0.1:{closed_port()}"
 
     result = CliRunner().invoke(
-        cli, ["run", "--site", site, "--state", str(state), "--delay", "0"]
+        cli,
+        ["run", "--site", site, "--beian", site, "--state", str(state), "--delay", "0"],
     )
 
     assert result.exit_code == 1
@@ -53,7 +54,9 @@ def test_unreachable_site_on_a_fresh_machine_creates_nothing(tmp_path: Path) -> 
     site = f"http://127.0.0.1:{closed_port()}"
 
     result = CliRunner().invoke(
-        cli, ["run", "--site", site, "--delay", "0"], env={"CACWATCH_STATE": str(state)}
+        cli,
+        ["run", "--site", site, "--beian", site, "--delay", "0"],
+        env={"CACWATCH_STATE": str(state)},
     )
 
     assert result.exit_code == 1
@@ -67,7 +70,7 @@ def test_run_events_status_and_report(replica: Replica, state: Path) -> None:
     result = runner.invoke(
         cli,
         ["run", "--state", str(state), "--delay", "0"],
-        env={"CACWATCH_SITE": replica.base_url},
+        env={"CACWATCH_SITE": replica.base_url, "CACWATCH_BEIAN": replica.beian_url},
     )
     assert result.exit_code == 0, result.output
     assert "New registrants (" in result.output
@@ -100,7 +103,8 @@ def test_run_events_status_and_report(replica: Replica, state: Path) -> None:
 
     status = runner.invoke(cli, ["status", "--state", str(state)])
     assert status.exit_code == 0
-    assert "35 batches" in status.output
+    # The initial load's lists and the four published in May 2026.
+    assert f"{BATCHES_AFTER_LOAD + 4} batches" in status.output
     assert "update" in status.output
     assert "initial_load" in status.output
 

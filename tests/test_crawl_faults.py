@@ -1,8 +1,8 @@
 """Crawl faults end to end: the replica misbehaves, the stored state says so.
 
 Each test starts from the state after the initial load (2026-04-30), turns on
-one fault mode of the replica (failure_cases.md BR-22, 25, 27, 28, 30), runs
-the whole job, and checks what the state database recorded.
+one fault mode of the replica, runs the whole job, and checks what the state
+database recorded.
 """
 
 from __future__ import annotations
@@ -18,13 +18,19 @@ import pytest
 from crawler.replica.server import Replica
 from monitor.job import RunOutcome
 from monitor.store import Store
-from tests.conftest import AFTER, attachment_file, registrant_key, run
-from tests.test_monitor_run import NEW_LISTS, expected_changes
+from tests.conftest import (
+    AFTER,
+    BATCHES_AFTER_LOAD,
+    attachment_file,
+    expected_changes,
+    registrant_key,
+    run,
+)
+from tests.test_monitor_run import NEW_LISTS
 
 DOWNLOAD = "/cms/pub/interact/downloadfile.jsp"
 FILES = "/cms/files/"
 BATCH_16_LIST = "境内深度合成服务算法备案清单（2026年3月）"
-BATCHES_AFTER_LOAD = 33
 
 
 def query(state: Path, sql: str, params: Any = None) -> list[dict[str, Any]]:
@@ -47,16 +53,18 @@ def run_fetches(state: Path, outcome: RunOutcome) -> list[dict[str, Any]]:
 
 
 def assert_expected_events(state: Path) -> None:
-    """The stored events are exactly the new filings and registrants of 2026-05."""
-    filings, registrants = expected_changes()
+    """The stored events are exactly the changes of May 2026."""
+    expected = expected_changes()
     events = query(state, "select kind, filing_key, entity_key from events")
     new_filings = {e["filing_key"] for e in events if e["kind"] == "new_filing"}
     new_registrants = {
         registrant_key(e["entity_key"]) for e in events if e["kind"] == "new_registrant"
     }
-    assert new_filings == filings
-    assert new_registrants == registrants
-    assert len(events) == len(filings) + len(registrants)
+    cancelled = {e["filing_key"] for e in events if e["kind"] == "cancellation"}
+    assert new_filings == expected.listed_filings
+    assert new_registrants == expected.registrants
+    assert cancelled == expected.cancellations
+    assert len(events) == expected.event_count
 
 
 def count(state: Path, table: str) -> int:
@@ -68,7 +76,28 @@ def assert_nothing_new(state: Path) -> None:
     assert count(state, "events") == 0
 
 
-# --- BR-25: attachment behind a 302 -----------------------------------------
+def assert_only_cancellations_arrived(state: Path) -> None:
+    """Nothing came from www.cac.gov.cn; beian.cac.gov.cn, unharmed, delivered.
+
+    Redirects and robots.txt rules act on the www host. The cancellation
+    notice of May 2026 comes from the beian host and is diffed: its batch is
+    complete whatever happened to the other series.
+    """
+    assert count(state, "batches") == BATCHES_AFTER_LOAD + 1
+    events = query(state, "select kind, filing_key from events")
+    assert {e["kind"] for e in events} == {"cancellation"}
+    assert {e["filing_key"] for e in events} == expected_changes().cancellations
+
+
+def www_fetches(
+    replica: Replica, state: Path, outcome: RunOutcome
+) -> list[dict[str, Any]]:
+    return [
+        f for f in run_fetches(state, outcome) if f["url"].startswith(replica.base_url)
+    ]
+
+
+# --- attachment behind a 302 -----------------------------------------
 
 
 def test_redirected_downloads_are_archived_with_link_and_final_url(
@@ -81,31 +110,34 @@ def test_redirected_downloads_are_archived_with_link_and_final_url(
 
     assert outcome.status == "ok"
     assert_expected_events(state)
-    fetches = [f for f in run_fetches(state, outcome) if f["target"] == "attachment"]
-    assert len(fetches) == 2
+    # The algorithm and deep-synthesis lists and the generative-AI list.
+    fetches = [
+        f for f in www_fetches(replica, state, outcome) if f["target"] == "attachment"
+    ]
+    assert len(fetches) == 3
     for fetch in fetches:
         assert fetch["status"] == "ok"
         assert urlsplit(fetch["url"]).path == DOWNLOAD
         assert urlsplit(fetch["final_url"]).path.startswith(FILES)
-        assert fetch["final_url"].endswith(".docx")
+        assert fetch["final_url"].endswith((".docx", ".pdf"))
     digests = {f["sha256"] for f in fetches}
     expected = {
         hashlib.sha256(attachment_file(t).read_bytes()).hexdigest() for t in NEW_LISTS
     }
-    assert digests == expected
+    assert digests > expected
 
-    assert [r.status for r in replica.downloads()] == [302, 302]
+    assert [r.status for r in replica.downloads()] == [302, 302, 302]
     # Scrapy's RedirectMiddleware swaps the Referer for the URL that redirected,
     # and the site, which wants one, still gets one.
     files = [r for r in replica.requests if r.path.startswith(FILES)]
-    assert len(files) == 2
+    assert len(files) == 3
     for request in files:
         assert request.status == 200
         referer = request.headers.get("Referer", "")
         assert referer.startswith(replica.base_url + DOWNLOAD)
 
 
-# --- BR-22: Ruishu-style challenge ------------------------------------------
+# --- Ruishu-style challenge ------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -144,7 +176,7 @@ def test_challenge_blocks_the_run_then_the_next_run_catches_up(
     assert_expected_events(state)
 
 
-# --- BR-28: robots.txt forbids the downloads --------------------------------
+# --- robots.txt forbids the downloads --------------------------------
 
 
 def test_robots_forbidding_downloads_is_reported_not_silent(
@@ -156,17 +188,17 @@ def test_robots_forbidding_downloads_is_reported_not_silent(
     outcome = run(replica, state)
 
     assert replica.downloads() == []
-    assert_nothing_new(state)
+    assert_only_cancellations_arrived(state)
     assert outcome.status == "partial"
     assert "forbidden by robots.txt" in outcome.report
-    # Every request robots.txt stopped (the two new lists, and the JsonList,
+    # Every request robots.txt stopped (the three new lists, and the JsonList,
     # which lives under /cms/ too) has a failed fetch of its own.
-    fetches = run_fetches(state, outcome)
+    fetches = www_fetches(replica, state, outcome)
     stats = json.loads(run_rows(state, outcome)["stats"])
-    assert stats["crawl"]["robots_forbidden"] == len(fetches) >= 3
+    assert stats["crawl"]["robots_forbidden"] == len(fetches) >= 4
     assert all(f["status"] != "ok" for f in fetches)
     attachments = [f for f in fetches if f["target"] == "attachment"]
-    assert len(attachments) == 2
+    assert len(attachments) == 3
 
 
 def test_robots_refusal_is_not_recorded_as_a_network_error(
@@ -179,12 +211,12 @@ def test_robots_refusal_is_not_recorded_as_a_network_error(
 
     outcome = run(replica, state)
 
-    statuses = {f["status"] for f in run_fetches(state, outcome)}
+    statuses = {f["status"] for f in www_fetches(replica, state, outcome)}
     assert statuses
     assert statuses.isdisjoint({"ok", "network_error"})
 
 
-# --- BR-30: connection lost mid-download ------------------------------------
+# --- connection lost mid-download ------------------------------------
 
 
 def test_truncated_downloads_are_never_archived_and_retried_next_run(
@@ -197,8 +229,10 @@ def test_truncated_downloads_are_never_archived_and_retried_next_run(
 
     assert outcome.status == "partial"
     assert_nothing_new(state)
+    # Both hosts cut the connection: the three lists of www.cac.gov.cn and the
+    # cancellation notice of beian.cac.gov.cn.
     failed = [f for f in run_fetches(state, outcome) if f["target"] == "attachment"]
-    assert len(failed) == 2
+    assert len(failed) == 4
     assert {f["status"] for f in failed} == {"network_error"}
     assert all(f["sha256"] is None for f in failed)
     new_versions = query(
@@ -216,7 +250,7 @@ def test_truncated_downloads_are_never_archived_and_retried_next_run(
     assert_expected_events(state)
 
 
-# --- BR-27: two notices link one file ---------------------------------------
+# --- two notices link one file ---------------------------------------
 
 
 def test_file_linked_from_two_notices_is_archived_once_and_adds_no_event(

@@ -217,9 +217,10 @@ def test_header_without_rows_is_empty() -> None:
 @pytest.mark.parametrize(
     ("data", "status"),
     [
-        (b"PK\x03\x04broken zip", ParseStatus.UNSUPPORTED_FORMAT),
+        (b"PK\x03\x04broken zip", ParseStatus.UNREADABLE),
         (b"<html><body>error</body></html>", ParseStatus.UNSUPPORTED_FORMAT),
-        (b"", ParseStatus.UNSUPPORTED_FORMAT),
+        (b"", ParseStatus.UNREADABLE),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1legacy", ParseStatus.UNSUPPORTED_FORMAT),
     ],
 )
 def test_non_docx_bytes_get_a_named_status(data: bytes, status: ParseStatus) -> None:

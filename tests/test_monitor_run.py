@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +16,10 @@ from monitor.job import crawl, new_run_id, run_job
 from monitor.store import Store
 from tests.conftest import (
     AFTER,
-    FILES,
+    BATCHES_AFTER_LOAD,
+    BATCHES_PER_SERIES,
     attachment_file,
-    filing_key,
-    read_list,
+    expected_changes,
     registrant_key,
     run,
 )
@@ -27,22 +28,6 @@ NEW_LISTS = (
     "境内互联网信息服务算法备案清单（2026年5月）",
     "境内深度合成服务算法备案清单（2026年5月）",
 )
-
-
-def expected_changes() -> tuple[set[str], set[str]]:
-    """New filing numbers and new registrants of 2026-05, from the docx files alone."""
-    earlier_entities: set[str] = set()
-    for path in FILES.glob("*.docx"):
-        if path.stem not in NEW_LISTS:
-            earlier_entities |= {registrant_key(r["主体名称"]) for r in read_list(path)}
-
-    filings: set[str] = set()
-    entities: set[str] = set()
-    for title in NEW_LISTS:
-        for row in read_list(attachment_file(title)):
-            filings.add(filing_key(row["备案编号"]))
-            entities.add(registrant_key(row["主体名称"]))
-    return filings, entities - earlier_entities
 
 
 def stored_events(state: Path) -> list[dict[str, Any]]:
@@ -56,8 +41,9 @@ def stored_events(state: Path) -> list[dict[str, Any]]:
 def test_initial_load_stores_every_list_and_no_events(loaded_state: Path) -> None:
     store = Store(loaded_state)
     try:
-        batches = store.query("select name, row_count, status from batches")
-        assert len(batches) == 33  # 17 algorithm lists and 16 deep-synthesis batches
+        batches = store.query("select series, status from batches")
+        per_series = Counter(b["series"] for b in batches)
+        assert per_series == BATCHES_PER_SERIES
         assert {b["status"] for b in batches} == {"complete"}
         assert store.scalar("select count(*) from events") == 0
         assert store.scalar("select kind from runs") == "initial_load"
@@ -72,17 +58,38 @@ def test_new_batch_yields_exactly_its_filings_and_new_registrants(
     replica.as_of = AFTER
     outcome = run(replica, state)
 
-    filings, registrants = expected_changes()
+    expected = expected_changes()
     events = stored_events(state)
-    new_filings = {e["filing_key"] for e in events if e["kind"] == "new_filing"}
-    new_registrants = {e["entity_key"] for e in events if e["kind"] == "new_registrant"}
-    assert len(filings) == 78 + 608
-    assert new_filings == filings
-    assert {registrant_key(k) for k in new_registrants} == registrants
-    assert len(events) == len(filings) + len(registrants)
+    by_kind: dict[str, set[str]] = {}
+    for event in events:
+        key = event["entity_key"] if event["kind"] == "new_registrant" else None
+        by_kind.setdefault(event["kind"], set()).add(
+            registrant_key(key) if key else event["filing_key"]
+        )
+    series_filings = {
+        series: {
+            e["filing_key"]
+            for e in events
+            if e["kind"] == "new_filing" and e["series"] == series
+        }
+        for series in ("algorithm", "deep_synthesis", "generative_ai")
+    }
+
+    # Exactly the filings of the May algorithm list and of batch 17 …
+    assert len(series_filings["algorithm"]) == 78
+    assert len(series_filings["deep_synthesis"]) == 608
+    assert series_filings["algorithm"] == expected.series_filings["algorithm"]
+    assert series_filings["deep_synthesis"] == expected.series_filings["deep_synthesis"]
+    # … those of the generative-AI list published on 2026-05-13, the
+    # cancellations of 2026-05-06, and exactly the new registrants among them.
+    assert series_filings["generative_ai"] == expected.series_filings["generative_ai"]
+    assert by_kind["new_filing"] == expected.listed_filings
+    assert by_kind["new_registrant"] == expected.registrants
+    assert by_kind["cancellation"] == expected.cancellations
+    assert len(events) == expected.event_count
     assert outcome.kind == "update"
     assert outcome.status == "ok"
-    assert f"New registrants ({len(registrants)})" in outcome.report
+    assert f"New registrants ({len(expected.registrants)}," in outcome.report
     assert "境内深度合成服务算法备案清单（2026年5月）" in outcome.report
 
 
@@ -90,7 +97,11 @@ def test_events_carry_provenance(replica: Replica, state: Path) -> None:
     replica.as_of = AFTER
     run(replica, state)
 
-    event = next(e for e in stored_events(state) if e["kind"] == "new_filing")
+    event = next(
+        e
+        for e in stored_events(state)
+        if e["kind"] == "new_filing" and e["series"] == "deep_synthesis"
+    )
     payload = json.loads(str(event["payload"]))
     digest = payload["attachment_sha256"]
     title = payload["batch"]
@@ -123,7 +134,9 @@ def test_reissued_attachment_is_a_new_version_and_no_new_filing(
     # Same list, new bytes: the file is rezipped, as a re-upload would be.
     replica.overrides[title] = _rezip(data)
 
-    outcome = run_job(replica.base_url, state, delay=0, refetch_days=0)
+    outcome = run_job(
+        replica.base_url, state, beian=replica.beian_url, delay=0, refetch_days=0
+    )
 
     store = Store(state)
     try:
@@ -162,9 +175,8 @@ def test_crash_during_diff_then_rerun_gives_same_events_once(
     run(replica, state)
     run(replica, state)
 
-    filings, registrants = expected_changes()
     events = stored_events(state)
-    assert len(events) == len(filings) + len(registrants)
+    assert len(events) == expected_changes().event_count
     assert len({e["id"] for e in events}) == len(events)
 
 
@@ -176,6 +188,7 @@ def test_crash_after_crawl_before_parse_is_finished_by_rerun(
         replica.base_url,
         state,
         new_run_id(),
+        beian=replica.beian_url,
         delay=0,
         refetch_days=7,
         log_level="WARNING",
@@ -183,8 +196,7 @@ def test_crash_after_crawl_before_parse_is_finished_by_rerun(
 
     outcome = run(replica, state)
 
-    filings, registrants = expected_changes()
-    assert outcome.events == len(filings) + len(registrants)
+    assert outcome.events == expected_changes().event_count
 
 
 def test_download_refused_for_referer_is_a_named_failure_never_an_empty_batch(
@@ -198,10 +210,16 @@ def test_download_refused_for_referer_is_a_named_failure_never_an_empty_batch(
 
     store = Store(state)
     try:
-        failures = store.query("select status, url from fetches where status != 'ok'")
+        failures = store.query(
+            "select f.status, a.name from fetches f"
+            " join attachments a on a.id = f.attachment_id where f.status != 'ok'"
+        )
         assert {f["status"] for f in failures} == {"empty_body"}
-        assert len(failures) == 2
-        assert store.scalar("select count(*) from batches") == 33
+        # Every download of the month fails: the algorithm and deep-synthesis
+        # lists, the generative-AI list and the cancellation notice.
+        assert len(failures) == 4
+        assert {f["name"] for f in failures} >= set(NEW_LISTS)
+        assert store.scalar("select count(*) from batches") == BATCHES_AFTER_LOAD
         assert store.scalar("select count(*) from events") == 0
     finally:
         store.close()
@@ -211,8 +229,7 @@ def test_download_refused_for_referer_is_a_named_failure_never_an_empty_batch(
     # Once the site answers again, the same lists arrive as new.
     replica.referer_prefix = None
     again = run(replica, state)
-    filings, registrants = expected_changes()
-    assert again.events == len(filings) + len(registrants)
+    assert again.events == expected_changes().event_count
 
 
 def test_blocked_site_is_recorded_and_nothing_is_diffed(
@@ -227,7 +244,7 @@ def test_blocked_site_is_recorded_and_nothing_is_diffed(
     assert outcome.events == 0
     store = Store(state)
     try:
-        assert store.scalar("select count(*) from batches") == 33
+        assert store.scalar("select count(*) from batches") == BATCHES_AFTER_LOAD
         statuses = {
             row["status"]
             for row in store.query("select status from fetches where status != 'ok'")

@@ -28,7 +28,13 @@ from crawler.replica.series import (
     load_timeline,
 )
 from crawler.replica.server import Replica
-from crawler.replica.timeline import ALGORITHM, DEEP_SYNTHESIS, OTHER, Attachment
+from crawler.replica.timeline import (
+    ALGORITHM,
+    DEEP_SYNTHESIS,
+    GENAI,
+    OTHER,
+    Attachment,
+)
 
 CHANNEL = "/wxzw/wxfb/A093702index_1.htm"
 DOWNLOAD = "/cms/pub/interact/downloadfile.jsp"
@@ -183,7 +189,8 @@ def test_json_list_pages_down_to_batch_1_then_ends(replica: Replica) -> None:
 
     assert deep_synthesis_title(1) in topics
     assert json_list(replica, page_no)["list"] == []
-    assert json_list(replica, 1)["totalRec"] == len(topics) == 109
+    # 17 filing-list pages, the growing GenAI page and 92 other items.
+    assert json_list(replica, 1)["totalRec"] == len(topics) == 110
 
 
 def test_json_list_entries_look_like_the_cms(replica: Replica) -> None:
@@ -305,7 +312,7 @@ def test_download_with_referer_returns_the_real_file(replica: Replica) -> None:
     expected = attachment_by_label(label).path.read_bytes()
     assert status == 200
     assert hashlib.sha256(body).digest() == hashlib.sha256(expected).digest()
-    assert headers["Content-Type"] == "application/octet-stream"
+    assert headers["Content-Type"] == attachment_by_label(label).media_type
     assert headers["Content-Length"] == str(len(expected))
     name = filename_from_disposition(headers["Content-Disposition"])
     assert name == "境内深度合成服务算法备案清单（2026年1月）.docx"
@@ -603,8 +610,9 @@ def test_timeline_holds_every_real_attachment() -> None:
 
     assert len(algorithm.attachments) == 18
     assert len(deep) == 17
-    assert len(timeline.series(OTHER)) == 92
-    files = {a.filename for p in timeline.publications for a in p.attachments}
+    assert len(timeline.series(GENAI)) == 7
+    assert len(timeline.series(OTHER)) == 86
+    files = {a.filename for p in [algorithm, *deep] for a in p.attachments}
     assert len(files) == 35
     assert all(a.path.is_file() for p in [algorithm, *deep] for a in p.attachments)
 

@@ -12,6 +12,7 @@ import pytest
 from crawler.topics import (
     ALGORITHM,
     DEEP_SYNTHESIS,
+    GENERATIVE_AI,
     batch_number,
     chinese_number,
     series_of,
@@ -46,13 +47,24 @@ def real_titles() -> list[str]:
 # --- the real channel -------------------------------------------------------
 
 
-def test_real_titles_map_only_to_deep_synthesis_or_none(
+def test_real_titles_map_only_to_watched_series_or_none(
     real_titles: list[str],
 ) -> None:
     counts = Counter(series_of(title) for title in real_titles)
 
     assert len(real_titles) == 100
-    assert counts == {DEEP_SYNTHESIS: len(REAL_BATCHES), None: 92}
+    assert counts == {DEEP_SYNTHESIS: len(REAL_BATCHES), GENERATIVE_AI: 6, None: 86}
+
+
+def test_real_generative_ai_titles_are_the_six_announcements(
+    real_titles: list[str],
+) -> None:
+    genai = [title for title in real_titles if series_of(title) == GENERATIVE_AI]
+
+    assert genai == [
+        title for title in real_titles if "生成式人工智能服务已备案" in title
+    ]
+    assert len(genai) == 6
 
 
 def test_real_deep_synthesis_titles_are_batches_8_to_15(
@@ -74,7 +86,6 @@ def test_real_deep_synthesis_titles_are_batches_8_to_15(
     ("marker", "count"),
     [
         ("境内区块链信息服务备案编号", 5),
-        ("生成式人工智能服务已备案信息", 6),
         ("个人信息出境认证专业机构", 1),
         ("人脸识别技术应用备案", 1),
     ],
@@ -92,9 +103,10 @@ def test_every_real_filing_notice_is_accounted_for(real_titles: list[str]) -> No
     filing_notices = [title for title in real_titles if "备案" in title]
     followed = [title for title in filing_notices if series_of(title) is not None]
 
-    # 8 deep-synthesis batches plus the 5 + 6 + 1 + 1 notices of other filings.
+    # 8 deep-synthesis batches and 6 generative-AI notices are followed; the
+    # 5 + 1 + 1 notices of other filings are not.
     assert len(filing_notices) == 21
-    assert len(followed) == len(REAL_BATCHES)
+    assert len(followed) == len(REAL_BATCHES) + 6
 
 
 # --- titles outside the channel sample --------------------------------------
@@ -146,8 +158,11 @@ def test_stray_whitespace_and_zero_width_space_are_ignored(title: str) -> None:
             id="blockchain-batch-15",
         ),
         pytest.param(
-            "国家互联网信息办公室关于发布2025年生成式人工智能服务已备案信息的公告",
-            id="generative-ai",
+            "国家互联网信息办公室关于发布2025年生成式人工智能服务算法备案信息的公告",
+            id="generative-ai-misnamed",
+        ),
+        pytest.param(
+            "关于开展生成式人工智能服务已备案信息核查的通知", id="generative-ai-other"
         ),
         pytest.param("关于发布第十五批深度合成服务算法备案信息的公告", id="no-issuer"),
         pytest.param(

@@ -25,10 +25,22 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
     parser.add_argument("--port", type=int, default=8000, help="port (0: any free)")
+    parser.add_argument(
+        "--beian-port",
+        type=int,
+        default=0,
+        help="port of the beian.cac.gov.cn replica (0: any free; it is logged)",
+    )
     args = parser.parse_args(argv)
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s")
-    serve(args.date, args.host, args.port, on_ready=lambda url: print(url, flush=True))
+    serve(
+        args.date,
+        args.host,
+        args.port,
+        on_ready=lambda url: print(url, flush=True),
+        beian_port=args.beian_port,
+    )
 
 
 if __name__ == "__main__":

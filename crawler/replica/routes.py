@@ -34,12 +34,11 @@ Disallow: /vmsfile/newVideo.html?vid=*
 """
 
 # With ``duplicate_link`` on, this batch page also links the previous batch's
-# list, as two notices sharing one file would (failure_cases.md BR-27).
+# list, as two notices sharing one file would.
 _DUPLICATE_ON_BATCH = 17
 _DUPLICATED_BATCH = 16
 
-# A truncated download stops after this share of its declared length
-# (failure_cases.md BR-30 c).
+# A truncated download stops after this share of its declared length.
 TRUNCATED_SHARE = 0.6
 
 _FILE_NAME = re.compile(re.escape(pages.FILES_PATH) + r"([0-9a-f]{32})\.[a-z]+")
@@ -135,6 +134,41 @@ class SiteState(Protocol):
     duplicate_link: bool
 
 
+def refuses_referer(state: SiteState, request: Request) -> bool:
+    """Whether a download counts as sent without a Referer."""
+    if not state.require_referer:
+        return False
+    referer = request.headers.get("referer", "")
+    prefix = state.referer_prefix
+    return not referer or (prefix is not None and not referer.startswith(prefix))
+
+
+def attachment_response(state: SiteState, attachment: Attachment) -> Response:
+    """Serve an attachment's bytes, or its override, as a download.
+
+    An override is looked up by the attachment's name, then by its stored file
+    name: several GenAI announcements share one generic name, and the file name
+    singles out one list.
+    """
+    override = state.overrides.get(attachment.label)
+    if override is None:
+        override = state.overrides.get(attachment.filename)
+    body = attachment.path.read_bytes() if override is None else override
+    disposition = "attachment; filename*=UTF-8''" + quote(
+        attachment.download_name, safe=""
+    )
+    headers = (("Content-Disposition", disposition),)
+    media_type = attachment.media_type
+
+    if state.truncate_downloads:
+        sent = int(len(body) * TRUNCATED_SHARE)
+        logger.debug("Cutting attachment %s at %d bytes", attachment.label, sent)
+        return Response(200, body[:sent], media_type, headers, len(body))
+
+    logger.debug("Serving attachment %s (%d bytes)", attachment.label, len(body))
+    return Response(200, body, media_type, headers)
+
+
 class CacSite:
     """www.cac.gov.cn as it stood on ``state.as_of``."""
 
@@ -200,7 +234,7 @@ class CacSite:
         # Without a Referer the real server answers an empty 200 page
         # (cac_site.md §7.4). That it does so before looking at the token is a
         # guess.
-        if self._refuses_referer(request):
+        if refuses_referer(self._state, request):
             return Response(200)
 
         token = request.params.get("filepath", "")
@@ -209,16 +243,16 @@ class CacSite:
             return NOT_FOUND
 
         if self._state.redirect_downloads:
-            # Many CMSs hand the file out from a static path (BR-25).
+            # Many CMSs hand the file out from a static path.
             return Response.redirect(
                 f"http://{request.netloc}{pages.file_href(attachment)}"
             )
-        return self._file(attachment)
+        return attachment_response(self._state, attachment)
 
     def stored_file(self, request: Request) -> Response:
         """Where a redirected download ends; it asks for a Referer as well."""
         # Scrapy sends the downloadfile.jsp URL as Referer on this hop.
-        if self._refuses_referer(request):
+        if refuses_referer(self._state, request):
             return Response(200)
 
         match = _FILE_NAME.fullmatch(request.path)
@@ -226,32 +260,7 @@ class CacSite:
         attachment = self._timeline.attachment(token or "", self._state.as_of)
         if attachment is None or request.path != pages.file_href(attachment):
             return NOT_FOUND
-        return self._file(attachment)
-
-    def _file(self, attachment: Attachment) -> Response:
-        override = self._state.overrides.get(attachment.label)
-        body = attachment.path.read_bytes() if override is None else override
-        disposition = "attachment; filename*=UTF-8''" + quote(
-            attachment.download_name, safe=""
-        )
-        headers = (("Content-Disposition", disposition),)
-
-        if self._state.truncate_downloads:
-            sent = int(len(body) * TRUNCATED_SHARE)
-            logger.debug("Cutting attachment %s at %d bytes", attachment.label, sent)
-            return Response(
-                200, body[:sent], "application/octet-stream", headers, len(body)
-            )
-
-        logger.debug("Serving attachment %s (%d bytes)", attachment.label, len(body))
-        return Response(200, body, "application/octet-stream", headers)
-
-    def _refuses_referer(self, request: Request) -> bool:
-        if not self._state.require_referer:
-            return False
-        referer = request.headers.get("referer", "")
-        prefix = self._state.referer_prefix
-        return not referer or (prefix is not None and not referer.startswith(prefix))
+        return attachment_response(self._state, attachment)
 
     def _borrowed(
         self, publication: Publication, as_of: date

@@ -1,9 +1,9 @@
-"""The filing-list publications (series A and B) and the rest of the channel.
+"""The filing-list publications (series A, B and C) and the rest of the channel.
 
 Dates, paths and attachment months are those of ``cac_site.md`` §2–§3. Pages whose
 real text is in the channel CSV (deep-synthesis batches 8–15 and every distractor)
 take title, time and body from it; the others are rebuilt from the verified
-template of the batch pages.
+template of the batch pages. Series C is in ``genai.py``.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import functools
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
+from crawler.replica.genai import announcement_pages, genai_page
 from crawler.replica.policies import PolicyItem, load_policies
 from crawler.replica.timeline import (
     ALGORITHM,
@@ -238,13 +239,14 @@ def load_timeline() -> Timeline:
     policies = {item.url_path: item for item in load_policies()}
     deep_synthesis = deep_synthesis_pages(policies)
 
-    batch_paths = {page.url_path for page in deep_synthesis}
     expected = {path for n, _, path, _ in _DEEP_SYNTHESIS_BATCHES if n in _CSV_BATCHES}
     if missing := expected - set(policies):
         raise ValueError(f"channel CSV lacks batch pages {sorted(missing)}")
 
-    others = other_pages(policies.values(), exclude=batch_paths)
-    timeline = Timeline.of([algorithm_page(), *deep_synthesis, *others])
+    genai = [genai_page(), *announcement_pages(policies.values())]
+    listed = {page.url_path for page in [*deep_synthesis, *genai]}
+    others = other_pages(policies.values(), exclude=listed)
+    timeline = Timeline.of([algorithm_page(), *deep_synthesis, *genai, *others])
 
     for publication in timeline.publications:
         for attachment in publication.attachments:

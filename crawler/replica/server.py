@@ -14,6 +14,7 @@ from typing import Any, cast
 from urllib.parse import parse_qsl, urlsplit
 
 from crawler.replica import pages
+from crawler.replica.beian import BeianSite, load_notices
 from crawler.replica.routes import (
     NOT_FOUND,
     CacSite,
@@ -28,6 +29,10 @@ logger = logging.getLogger(__name__)
 
 _WILDCARD_HOSTS = {"", "0.0.0.0"}
 
+# The two hosts the replica plays, as LoggedRequest.site names them.
+WWW = "www"
+BEIAN = "beian"
+
 
 @dataclass(frozen=True)
 class LoggedRequest:
@@ -38,40 +43,54 @@ class LoggedRequest:
     query: str
     headers: dict[str, str]
     status: int
+    site: str = WWW
 
 
 class Replica:
-    """A local www.cac.gov.cn as it stood on ``as_of``.
+    """A local www.cac.gov.cn, and beian.cac.gov.cn beside it, as of ``as_of``.
+
+    The two hosts listen on two ports of the same address: ``base_url`` and
+    ``beian_url``. They start and stop together and share every knob below
+    (``redirect_downloads``, ``robots_disallow`` and ``duplicate_link`` concern
+    www only).
 
     These attributes may be changed while the server runs:
 
     - ``as_of``: the day the site is shown as of.
-    - ``overrides``: attachment name → bytes served instead of the file.
+    - ``overrides``: attachment name (or stored file name, ``genai/….pdf``) →
+      bytes served instead of the file.
     - ``blocked``: answer everything with the Knownsec WAF block page.
     - ``require_referer`` and ``referer_prefix``: downloads without a Referer
       get an empty 200 page; when a prefix is set, a Referer that does not start
       with it counts as none.
 
-    Fault modes, all off by default (failure_cases.md):
+    Fault modes, all off by default:
 
-    - ``redirect_downloads`` (BR-25): ``downloadfile.jsp`` answers 302 to
+    - ``redirect_downloads``: ``downloadfile.jsp`` answers 302 to
       ``/cms/files/<key>.docx``, which serves the file and wants a Referer too.
-    - ``challenge_status`` (BR-22): every HTML page and the JsonList answer with
+    - ``challenge_status``: every HTML page and the JsonList answer with
       this status (412, say) and a Ruishu-style cookie challenge.
       ``challenge_with_200`` serves the same challenge with status 200; it turns
       the challenge on by itself.
-    - ``robots_disallow`` (BR-28): paths added as ``Disallow:`` lines to
+    - ``robots_disallow``: paths added as ``Disallow:`` lines to
       robots.txt (``/cms/`` forbids the downloads and the JsonList).
-    - ``truncate_downloads`` (BR-30): files are announced at full Content-Length
+    - ``truncate_downloads``: files are announced at full Content-Length
       but the connection closes after 60 % of the bytes.
-    - ``duplicate_link`` (BR-27): the deep-synthesis batch 17 page also links
+    - ``duplicate_link``: the deep-synthesis batch 17 page also links
       the batch 16 list, by the same URL as the batch 16 page.
     """
 
-    def __init__(self, as_of: date, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        as_of: date,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        beian_port: int = 0,
+    ) -> None:
         self.as_of = as_of
         self.host = host
         self.port = port
+        self.beian_port = beian_port
         self.overrides: dict[str, bytes] = {}
         self.blocked = False
         self.require_referer = True
@@ -85,45 +104,68 @@ class Replica:
         self.requests: list[LoggedRequest] = []
 
         self._requests_lock = threading.Lock()
-        self._routes = CacSite(self, load_timeline()).routes()
-        self._server: _ReplicaServer | None = None
-        self._thread: threading.Thread | None = None
+        timeline = load_timeline()
+        self._routes = {
+            WWW: CacSite(self, timeline).routes(),
+            BEIAN: BeianSite(self, load_notices(timeline)).routes(),
+        }
+        self._servers: dict[str, _ReplicaServer] = {}
+        self._threads: list[threading.Thread] = []
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
-            raise RuntimeError("replica is not running")
-        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
-        return f"http://{host}:{self.port}"
+        """The www.cac.gov.cn replica."""
+        return self._url(WWW, self.port)
+
+    @property
+    def beian_url(self) -> str:
+        """The beian.cac.gov.cn replica."""
+        return self._url(BEIAN, self.beian_port)
 
     def start(self) -> Replica:
-        if self._server is not None:
+        if self._servers:
             raise RuntimeError("replica is already running")
 
-        self._server = _ReplicaServer((self.host, self.port), self)
-        self.port = self._server.server_address[1]
-        # A short poll keeps stop() quick; tests start and stop many replicas.
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name="cac-replica",
-            daemon=True,
-        )
-        self._thread.start()
+        try:
+            www = self._listen(WWW, self.port)
+            self.port = www.server_address[1]
+            beian = self._listen(BEIAN, self.beian_port)
+            self.beian_port = beian.server_address[1]
+        except OSError:
+            self.stop()
+            raise
 
-        logger.info("Replica started at %s as of %s", self.base_url, self.as_of)
+        for site, server in self._servers.items():
+            # A short poll keeps stop() quick; tests start and stop many replicas.
+            thread = threading.Thread(
+                target=server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name=f"cac-replica-{site}",
+                daemon=True,
+            )
+            thread.start()
+            self._threads.append(thread)
+
+        logger.info(
+            "Replica started at %s (beian at %s) as of %s",
+            self.base_url,
+            self.beian_url,
+            self.as_of,
+        )
         return self
 
     def stop(self) -> None:
-        if self._server is None:
+        if not self._servers:
             return
 
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join()
-        self._server = None
-        self._thread = None
+        for server in self._servers.values():
+            if self._threads:
+                server.shutdown()
+            server.server_close()
+        for thread in self._threads:
+            thread.join()
+        self._servers = {}
+        self._threads = []
         logger.info("Replica stopped")
 
     def __enter__(self) -> Replica:
@@ -142,22 +184,35 @@ class Replica:
         with self._requests_lock:
             return [r for r in self.requests if r.path == pages.DOWNLOAD_PATH]
 
-    def link_netloc(self, host_header: str | None) -> str:
+    def link_netloc(self, host_header: str | None, site: str = WWW) -> str:
         """The host:port that the site's protocol-relative links point at."""
         # A wildcard bind has no single address of its own; follow the client.
         if self.host in _WILDCARD_HOSTS and host_header:
             return host_header
-        host = "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+        port = self.beian_port if site == BEIAN else self.port
+        return f"{self._link_host()}:{port}"
+
+    def www_netloc(self, host_header: str | None) -> str:
+        """Where the www pages are, for links on the beian host.
+
+        ``host_header`` is the Host the beian client used: on a wildcard bind,
+        its host name with the www port.
+        """
+        host = self._link_host()
+        if self.host in _WILDCARD_HOSTS and host_header:
+            host = urlsplit(f"//{host_header}").hostname or host
         return f"{host}:{self.port}"
 
-    def respond(self, request: Request, client_ip: str, url: str) -> Response:
+    def respond(
+        self, request: Request, client_ip: str, url: str, site: str = WWW
+    ) -> Response:
         """Answer one request, as the WAF in front of the site would let it."""
         if self.blocked:
             agent = request.headers.get("user-agent", "")
             html = render_block_page(client_ip, url, agent, datetime.now())
             return Response.html(html)
 
-        route = find_route(self._routes, request)
+        route = find_route(self._routes[site], request)
         # Unknown paths get an HTML 404 page, which the challenge covers too.
         if self._challenging() and (route is None or route.page):
             return self._challenge()
@@ -175,12 +230,28 @@ class Replica:
         with self._requests_lock:
             self.requests.append(logged)
 
+    def _listen(self, site: str, port: int) -> _ReplicaServer:
+        server = _ReplicaServer((self.host, port), self, site)
+        self._servers[site] = server
+        return server
+
+    def _link_host(self) -> str:
+        return "127.0.0.1" if self.host in _WILDCARD_HOSTS else self.host
+
+    def _url(self, site: str, port: int) -> str:
+        if site not in self._servers:
+            raise RuntimeError("replica is not running")
+        return f"http://{self._link_host()}:{port}"
+
 
 class _ReplicaServer(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], replica: Replica) -> None:
+    def __init__(
+        self, address: tuple[str, int], replica: Replica, site: str = WWW
+    ) -> None:
         self.replica = replica
+        self.site = site
         super().__init__(address, _RequestHandler)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -208,7 +279,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
         logger.debug("HTTP %s", format % args)
 
     def _serve(self) -> None:
-        replica = cast(_ReplicaServer, self.server).replica
+        server = cast(_ReplicaServer, self.server)
+        replica = server.replica
         url = urlsplit(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         params.update(self._form())
@@ -217,12 +289,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
             path=url.path,
             params=params,
             headers={name.lower(): value for name, value in self.headers.items()},
-            netloc=replica.link_netloc(self.headers.get("Host")),
+            netloc=replica.link_netloc(self.headers.get("Host"), server.site),
         )
 
         try:
             full_url = f"http://{request.netloc}{self.path}"
-            response = replica.respond(request, self.client_address[0], full_url)
+            response = replica.respond(
+                request, self.client_address[0], full_url, server.site
+            )
         except Exception:
             logger.exception("Replica failed on %s %s", self.command, self.path)
             response = Response.html("Internal Server Error", status=500)
@@ -236,6 +310,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 query=url.query,
                 headers=dict(self.headers.items()),
                 status=response.status,
+                site=server.site,
             )
         )
         self._write(response)
@@ -275,12 +350,14 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     on_ready: Callable[[str], None] | None = None,
+    beian_port: int = 0,
 ) -> None:
     """Serve the site as of ``as_of`` until interrupted (Ctrl-C).
 
-    ``on_ready`` receives the base URL once the server listens.
+    ``on_ready`` receives the base URL once the server listens; the beian
+    host's URL is logged.
     """
-    with Replica(as_of, host, port) as replica:
+    with Replica(as_of, host, port, beian_port) as replica:
         if on_ready is not None:
             on_ready(replica.base_url)
 

@@ -12,6 +12,7 @@ from crawler.replica.tokens import filepath_token
 
 ALGORITHM = "algorithm"
 DEEP_SYNTHESIS = "deep_synthesis"
+GENAI = "genai"
 OTHER = "other"
 
 ATTACHMENTS_DIR = Path(__file__).parent / "files"
@@ -33,6 +34,8 @@ class Attachment:
 
     ``label`` is the attachment's official name (the ``fText`` value, no
     extension); ``filename`` names the file under ``crawler/replica/files``.
+    ``store_key``, when set, stands in for ``filename`` in the download token:
+    two pages that each upload the same file get two different links.
     """
 
     label: str
@@ -40,6 +43,7 @@ class Attachment:
     released: date
     with_ftext: bool = True
     link_text: str | None = None
+    store_key: str | None = None
 
     @property
     def extension(self) -> str:
@@ -61,7 +65,7 @@ class Attachment:
 
     @property
     def token(self) -> str:
-        return filepath_token(self.filename)
+        return filepath_token(self.store_key or self.filename)
 
     def is_released(self, as_of: date) -> bool:
         return self.released <= as_of

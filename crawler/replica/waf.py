@@ -1,9 +1,9 @@
 """Firewall pages: the Knownsec (知道创宇云防御) block page and a Ruishu challenge.
 
 The real WAF in front of www.cac.gov.cn answers a blocked client with an ordinary
-200 page, so a crawler can only tell by the body text (cac_site.md §7.6). The
+200 page, so a crawler can only tell by the body text. The
 Ruishu (瑞数) JavaScript challenge is not reported for cac.gov.cn but is common on
-other government sites (failure_cases.md BR-22); the replica can play it too.
+other government sites; the replica can play it too.
 """
 
 from __future__ import annotations

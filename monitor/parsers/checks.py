@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 
@@ -54,6 +55,4 @@ def _comparable(row: ParsedRow) -> tuple[tuple[str, str], ...]:
 
 def _flag(result: ParsedDocument, row: ParsedRow, issue: RowIssue) -> None:
     index = next(i for i, other in enumerate(result.rows) if other is row)
-    result.rows[index] = ParsedRow(
-        row.table, row.row, row.position, row.fields, row.cells, issue
-    )
+    result.rows[index] = dataclasses.replace(row, issue=issue)

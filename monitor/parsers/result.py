@@ -15,6 +15,10 @@ class ParseStatus(enum.StrEnum):
     NO_TABLE = "no_table"  # no table with a recognisable filing-list header
     UNREADABLE = "unreadable"  # the container or its XML is broken
     UNSUPPORTED_FORMAT = "unsupported_format"
+    ENCRYPTED = "encrypted"  # a password is needed to open the file
+    NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only: a scan
+    TEXT_LAYER_UNUSABLE = "text_layer_unusable"  # (cid:N) glyphs or no Chinese
+    ROTATED_UNPARSED = "rotated_unparsed"  # PDF text that could not be read upright
 
 
 class RowIssue(enum.StrEnum):
@@ -23,6 +27,8 @@ class RowIssue(enum.StrEnum):
     NO_FILING_NO = "no_filing_no"
     CELL_COUNT = "cell_count_mismatch"
     DUPLICATE_CONFLICT = "duplicate_conflict"
+    HIDDEN_ROW = "hidden_row"  # a spreadsheet row hidden from readers
+    HIDDEN_SHEET = "hidden_sheet"  # a row of a hidden worksheet
 
 
 @dataclass(frozen=True)
@@ -33,6 +39,11 @@ class ParsedRow:
     the header row too, so it points at the row as stored). ``position`` is the
     1-based order among data rows, which is also the number Word shows when the
     序号 column is auto-numbered and holds no text.
+
+    Rows of a PDF also carry the 1-based ``page`` they start on, with ``row``
+    counting the physical rows of their table over all its pages; rows of a
+    spreadsheet carry their ``sheet`` name, with ``table`` the sheet's index
+    and ``row`` its 1-based row number.
     """
 
     table: int
@@ -41,6 +52,8 @@ class ParsedRow:
     fields: dict[str, str]
     cells: tuple[str, ...]
     issue: RowIssue | None = None
+    page: int | None = None
+    sheet: str | None = None
 
     @property
     def filing_no(self) -> str:
@@ -61,6 +74,9 @@ class ParsedDocument:
     blank_rows: int = 0
     duplicates_collapsed: int = 0
     unmapped_headers: list[str] = field(default_factory=list)
+    # Things a person should know that are not row issues: hidden sheets and
+    # rows, pages without text.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def issues(self) -> list[ParsedRow]:
