@@ -75,7 +75,8 @@ def reconcile(store: Store, run_id: str) -> list[Check]:
         if not totals:
             continue
         batch = _own_batch(store, announcement["url"])
-        window = _window(totals, previous)
+        annual = list_kind(GENERATIVE_AI, announcement["title"]) == RELIST
+        window = _window(totals, previous, year_end if annual else None)
         for total in totals:
             checks.append(_check(store, announcement, batch, total, window))
         checks += _consistency(announcement, totals, previous, year_end)
@@ -106,17 +107,31 @@ def _own_batch(store: Store, url: str) -> dict[str, Any] | None:
 
 
 def _window(
-    totals: list[StatedTotal], previous: dict[str, int]
+    totals: list[StatedTotal],
+    previous: dict[str, int],
+    year_end: dict[tuple[str, int], int] | None = None,
 ) -> dict[str, tuple[int, int]]:
     """Per record type, the 序号 an announcement's new entries should carry.
 
     The lists number entries cumulatively, so the new ones of an announcement
-    run from the previous cumulative figure + 1 to its own.
+    run from the previous cumulative figure + 1 to its own; those of an annual
+    announcement (*year_end* given) from the cumulative figure at the end of
+    the year before. Without an earlier figure, the announcement's own
+    cumulative less its new figure is the base.
     """
     window = {}
+    new = {t.record_type: t.count for t in totals if t.measure == NEW}
     for total in totals:
-        if total.measure == CUMULATIVE and total.record_type in previous:
-            window[total.record_type] = (previous[total.record_type] + 1, total.count)
+        if total.measure != CUMULATIVE:
+            continue
+        if year_end is not None and total.as_of is not None:
+            base = year_end.get((total.record_type, total.as_of.year - 1))
+        else:
+            base = previous.get(total.record_type)
+        if base is None and total.record_type in new:
+            base = total.count - new[total.record_type]
+        if base is not None:
+            window[total.record_type] = (base + 1, total.count)
     return window
 
 
@@ -169,6 +184,8 @@ def _check(
                 f"; the list holds {high} − {low - 1} = {counted}, in line with CAC's "
                 "own cumulative figures: the stated new figure does not add up"
             )
+        if expected and batch["list_kind"] == RELIST:
+            explanation += _dating(store, batch, total.record_type, expected)
     missing = sorted(
         set(expected) - _sequence_numbers(store, batch_ids, total.record_type)
     )
@@ -243,11 +260,62 @@ def _new(store: Store, batch: dict[str, Any], record_type: str) -> int:
     if batch["list_kind"] != RELIST:
         return len(rows)
 
-    # An annual relist repeats earlier years too; the year it reports on is
-    # the one before its publication.
-    year = int((batch["published"] or "0000")[:4]) - 1
+    # An annual relist repeats earlier years too.
+    year = relist_year(batch)
     dates = (parse_list_date(row["filed_on"] or "")[0] for row in rows)
     return sum(1 for date in dates if date is not None and date.year == year)
+
+
+def _dating(
+    store: Store, batch: dict[str, Any], record_type: str, expected: range
+) -> str:
+    """Why an annual relist's rows of the year differ from CAC's new figure.
+
+    The year's new entries should carry the 序号 in *expected*; a row dated
+    in the year but numbered before it, or numbered in it but dated in another
+    year (a late registration, 补登), moves the count by one.
+    """
+    year = relist_year(batch)
+    early: list[int] = []
+    other: list[str] = []
+    rows = store.query(
+        "select seq, filed_on from rows where batch_id = ? and record_type = ? "
+        "and issue is null",
+        [batch["id"], record_type],
+    )
+    for row in rows:
+        seq = (row["seq"] or "").strip()
+        if not seq.isdigit():
+            continue
+        date = parse_list_date(row["filed_on"] or "")[0]
+        in_year = date is not None and date.year == year
+        if in_year and int(seq) < expected.start:
+            early.append(int(seq))
+        elif not in_year and int(seq) in expected:
+            other.append(f"{seq} ({row['filed_on']})")
+
+    parts = []
+    if early:
+        shown = ", ".join(str(n) for n in sorted(early))
+        parts.append(
+            f"{_rows(len(early))} dated {year} carry 序号 below {expected.start}, "
+            f"the first CAC's figures give to {year}: {shown}"
+        )
+    if other:
+        parts.append(
+            f"{_rows(len(other))} numbered {expected.start}–{expected.stop - 1} "
+            f"are dated in another year: {', '.join(sorted(other))}"
+        )
+    return "".join(f"; {part}" for part in parts)
+
+
+def _rows(count: int) -> str:
+    return f"{count} row" if count == 1 else f"{count} rows"
+
+
+def relist_year(batch: dict[str, Any]) -> int:
+    """The year an annual relist reports on: the one before its publication."""
+    return int((batch["published"] or "0000")[:4]) - 1
 
 
 def _consistency(
