@@ -220,7 +220,8 @@ def test_header_without_rows_is_empty() -> None:
         (b"PK\x03\x04broken zip", ParseStatus.UNREADABLE),
         (b"<html><body>error</body></html>", ParseStatus.UNSUPPORTED_FORMAT),
         (b"", ParseStatus.UNREADABLE),
-        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1legacy", ParseStatus.UNSUPPORTED_FORMAT),
+        # An OLE2 signature with no container behind it.
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1legacy", ParseStatus.UNREADABLE),
     ],
 )
 def test_non_docx_bytes_get_a_named_status(data: bytes, status: ParseStatus) -> None:

@@ -11,7 +11,9 @@ neither LibreOffice nor its fonts.
   (``libreoffice-writer-nogui``, ``fonts-wqy-zenhei``). The lists position
   their table as a floating table (``w:tblpPr``), which LibreOffice will not
   break across pages; that one property is removed first, as Word's "Save as
-  PDF" flows such a table over the pages anyway.
+  PDF" flows such a table over the pages anyway. Their page headers and
+  footers (a page number between dashes) are dropped too: LibreOffice 7.4
+  never finishes laying out these lists with them.
 * **xlsx**: laid out as a provincial office publishes a list: a title row
   merged over every column, a line naming the publisher merged below it, then
   the header and the rows, with 序号 filled in (a spreadsheet has no
@@ -73,27 +75,40 @@ NOTES = (
 FIXED_TIME = datetime(2026, 5, 31, 10, 0, 0)
 
 _FLOATING = re.compile(rb"<w:tblpPr\b[^>]*/>")
+_HEADER_FOOTER = re.compile(rb"<w:(?:header|footer)Reference\b[^>]*/>")
 
 
 def flowing_docx(data: bytes) -> bytes:
-    """The docx with its table's floating position removed."""
+    """The docx with its table's floating position and page furniture removed."""
     source = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
             content = source.read(info.filename)
             if info.filename == "word/document.xml":
-                content = _FLOATING.sub(b"", content)
+                content = _HEADER_FOOTER.sub(b"", _FLOATING.sub(b"", content))
             target.writestr(info, content)
     return out.getvalue()
 
 
 def soffice(source: Path, fmt: str, outdir: Path) -> Path:
+    # A profile of its own, so that a LibreOffice the user has open does not
+    # take the conversion over (or block it).
+    profile = (outdir / "profile").as_uri()
     subprocess.run(
-        ["soffice", "--headless", "--convert-to", fmt, "--outdir", str(outdir), source],
+        [
+            "soffice",
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(outdir),
+            str(source),
+        ],
         check=True,
         capture_output=True,
-        timeout=600,
+        timeout=300,
     )
     return outdir / f"{source.stem}.{fmt}"
 

@@ -51,6 +51,7 @@ MAX_CID_SHARE = 0.05
 COLUMN_TOLERANCE = 3.0
 
 _CID = re.compile(r"\(cid:\d+\)")
+_BRACKETS = frozenset("（）【】《》〔〕")
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _PAGE_NUMBER = re.compile(
     r"^[-—–−\s]*(第?\s*\d+\s*页?\s*(/\s*共?\s*\d+\s*页?)?)?[-—–−\s]*$"
@@ -256,7 +257,11 @@ def _read_page(page: Page, number: int, reading: _Reading) -> None:
 
     for index, table in enumerate(found):
         reading.pdf_tables += 1
-        rows = [_row_cells(page.chars, row.cells) for row in table.rows]
+        last = len(table.rows) - 1
+        rows = [
+            _row_cells(page.chars, row.cells, spill=number == last)
+            for number, row in enumerate(table.rows)
+        ]
         _fit_rooms(rows)
         _read_table(rows, number, index, table.bbox, reading)
 
@@ -467,20 +472,31 @@ def _emit_rows(table: _Table, result: ParsedDocument) -> None:
 
 
 def _row_cells(
-    chars: list[Char], boxes: Iterable[tuple[float, float, float, float] | None]
+    chars: list[Char],
+    boxes: Iterable[tuple[float, float, float, float] | None],
+    *,
+    spill: bool = False,
 ) -> list[_Cell]:
+    """The cells of one table row, with the characters inside each.
+
+    With *spill* (the last row of a table on a page), a line that starts
+    inside a cell belongs to it even if it runs past the bottom border: a row
+    taller than a page makes LibreOffice draw its last line over the border.
+    """
     cells = []
     for box in boxes:
         if box is None:
             continue  # covered by a cell spanning several columns
-        inside = [char for char in chars if _inside(char, box)]
+        inside = [char for char in chars if _inside(char, box, spill=spill)]
         cells.append(_Cell(box[0], box[2], [_line(line) for line in _lines(inside)]))
     return cells
 
 
-def _inside(char: Char, box: tuple[float, float, float, float]) -> bool:
+def _inside(
+    char: Char, box: tuple[float, float, float, float], *, spill: bool = False
+) -> bool:
     x: float = (char["x0"] + char["x1"]) / 2
-    y: float = (char["top"] + char["bottom"]) / 2
+    y: float = char["top"] if spill else (char["top"] + char["bottom"]) / 2
     return box[0] <= x < box[2] and box[1] <= y < box[3]
 
 
@@ -528,12 +544,13 @@ def _word_width(chars: list[Char], *, leading: bool) -> float:
 
     The run stops where a line may break: a space or a Chinese character, or
     a hyphen, after which a break is allowed (the hyphen stays with the word
-    before it).
+    before it). Brackets glued to the word belong to it: layout engines do
+    not break between 「FacePlay」 and the 「（APP）」 that follows it.
     """
     word: list[Char] = []
     for char in chars:
         text = char["text"]
-        if text.isspace() or not text.isascii():
+        if text.isspace() or not (text.isascii() or text in _BRACKETS):
             break
         if text == "-":
             if leading:
@@ -589,12 +606,26 @@ def _split_word(previous: _Line, line: _Line, room: float) -> bool:
     then fills the line up to the last glyph that fits. A wrap at a space
     leaves the line short of that unless the word before it happened to end
     right at the edge, which no geometry can tell from a split.
+
+    A word glued to a bracket (「FacePlay（APP）」) is split where the engine
+    likes: LibreOffice leaves such a line short. There, a word too wide for
+    the line is split whether or not the line is full.
     """
     if not (_latin(previous.text[-1:]) and _latin(line.text[:1])):
         return False
     too_wide = previous.tail + line.head > room - 0.5
     filled = previous.width + line.first > room - 0.5
-    return too_wide and filled
+    return too_wide and (filled or _glued(line.text))
+
+
+def _glued(text: str) -> bool:
+    """True if the word *text* starts with runs on into a bracket."""
+    for char in text:
+        if char in _BRACKETS:
+            return True
+        if char.isspace() or not char.isascii():
+            return False
+    return False
 
 
 def _latin(char: str) -> bool:

@@ -19,6 +19,7 @@ class ParseStatus(enum.StrEnum):
     NO_TEXT_LAYER = "no_text_layer"  # a PDF of images only: a scan
     TEXT_LAYER_UNUSABLE = "text_layer_unusable"  # (cid:N) glyphs or no Chinese
     ROTATED_UNPARSED = "rotated_unparsed"  # PDF text that could not be read upright
+    TOO_LARGE = "too_large_or_complex"  # over the size a list could have
 
 
 class RowIssue(enum.StrEnum):
