@@ -185,7 +185,7 @@ def test_a_readable_text_pdf_is_not_mistaken_for_a_broken_one() -> None:
 # --- a broken PDF published on the site ------------------------------------
 
 
-@pytest.mark.parametrize("case", ["image_only", "cid_glyphs"])
+@pytest.mark.parametrize("case", ["image_only", "cid_glyphs", "encrypted"])
 def test_a_broken_list_on_the_site_is_kept_named_and_never_diffed(
     replica: Replica, state: Path, case: str
 ) -> None:
