@@ -460,6 +460,9 @@ def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> N
     except (ConfigError, DeliveryBusy) as exc:
         raise click.ClickException(str(exc)) from exc
 
+    if not result.subscriptions:
+        click.echo("No subscriptions configured; see docs/alerts.md")
+        return
     click.echo(
         f"{result.queued} digests queued, {result.sent} sent, "
         f"{result.retrying} to retry, {result.failed} given up, "

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from monitor import outbox
 from monitor.channels import Channel, open_channels, send
@@ -33,6 +34,7 @@ class DeliveryBusy(Exception):
 
 @dataclass
 class DeliveryResult:
+    subscriptions: int = 0
     queued: int = 0
     sent: int = 0
     retrying: int = 0
@@ -50,6 +52,10 @@ def deliver(
     Raises ``ConfigError`` for a bad configuration and ``DeliveryBusy``.
     """
     config = load_config(state_dir, config_file)
+    if not config.subscriptions:
+        # Nothing to queue or publish: leave the data directory untouched.
+        return DeliveryResult()
+
     redactor = Redactor()
     channels = {
         (channel.subscription, channel.key): channel
@@ -86,7 +92,7 @@ def _deliver(
     *,
     force: bool,
 ) -> DeliveryResult:
-    result = DeliveryResult()
+    result = DeliveryResult(subscriptions=len(config.subscriptions))
     for subscription in config.subscriptions:
         for channel in channels.values():
             if channel.subscription == subscription.name:
@@ -116,7 +122,7 @@ def _send_row(
     store: Store,
     config: DeliveryConfig,
     channel: Channel,
-    row: dict[str, object],
+    row: dict[str, Any],
     redactor: Redactor,
     result: DeliveryResult,
 ) -> None:

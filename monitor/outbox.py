@@ -17,7 +17,7 @@ from collections import defaultdict
 from typing import Any
 
 from monitor.config import DeliveryConfig, Subscription
-from monitor.digest import build_digest, digest_key
+from monitor.digest import Digest, build_digest, digest_key
 from monitor.selection import select_events
 from monitor.store import Store, now
 
@@ -168,7 +168,7 @@ def mark_failed(
     return status
 
 
-def rebuild(store: Store, row: dict[str, Any]) -> Any:
+def rebuild(store: Store, row: dict[str, Any]) -> Digest:
     """The digest of an outbox row, rebuilt from the stored events."""
     return build_digest(
         store, row["subscription"], row["batch_id"], events_of(store, row)

@@ -330,7 +330,7 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 def test_feeds_are_valid_atom_with_stable_entry_ids(news: Path, tmp_path: Path) -> None:
     config = tmp_path / "cacwatch.toml"
     config.write_text(
-        '[feeds]\nbase_url = "https://feeds.example.org/cac/"\n\n'
+        '[feeds]\nbase_url = "https://feeds.example.org/cac/"\nentries = 1000\n\n'
         "[subscriptions.registrants]\n"
         'kinds = ["new_registrant"]\n\n'
         "[subscriptions.everything]\n",
@@ -354,12 +354,18 @@ def test_feeds_are_valid_atom_with_stable_entry_ids(news: Path, tmp_path: Path) 
         f"urn:cacwatch:event:{row['id']}"
         for row in store.query("select id from events where kind = 'new_registrant'")
     }
+    total = store.scalar("select count(*) from events")
     store.close()
     assert {entry.id for entry in parsed.entries} == ids
     assert [e.id for e in parsed.entries] == [e.id for e in earlier.entries]
     for entry in parsed.entries:
         assert entry.updated_parsed is not None
         assert entry.title.startswith("New registrant ")
+
+    # 1311 events in all: the feed keeps the newest `entries`.
+    everything = feedparser.parse((news / "feeds" / "everything.xml").read_bytes())
+    assert len(everything.entries) == 1000
+    assert total == 1311
 
     # The elements RFC 4287 requires, read with a plain XML parser.
     root = etree.fromstring(path.read_bytes())
@@ -369,3 +375,24 @@ def test_feeds_are_valid_atom_with_stable_entry_ids(news: Path, tmp_path: Path) 
     for entry in root.iter(f"{ATOM}entry"):
         for name in ("id", "title", "updated"):
             assert entry.find(f"{ATOM}{name}") is not None
+
+
+def test_a_digest_is_given_up_after_the_last_attempt(
+    news: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "cacwatch.toml"
+    config.write_text(
+        "[delivery]\nmax_attempts = 2\n\n[subscriptions.closed]\n"
+        f'urls = ["json://127.0.0.1:{free_port()}/"]\nkinds = ["cancellation"]\n',
+        encoding="utf-8",
+    )
+
+    assert deliver(news, config).retrying == 1
+    assert deliver(news, config, force=True).failed == 1
+    assert deliver(news, config, force=True).failed == 0
+
+    (row,) = outbox_rows(news)
+    assert (row["status"], row["attempts"]) == ("failed", 2)
+    assert row["next_attempt_at"] is None
+    status = CliRunner().invoke(cli, ["status", "--state", str(news)])
+    assert "1 failed, 2 attempts, last error:" in status.output

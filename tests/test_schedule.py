@@ -92,14 +92,13 @@ def test_two_runs_in_one_scheduler_and_a_second_scheduler_refuses(
         "CACWATCH_SITE": replica.base_url,
         "CACWATCH_BEIAN": replica.beian_url,
     }
-    first = subprocess.Popen(
+    with subprocess.Popen(
         schedule_command(state, "--interval", "1", "--max-runs", "2", "--delay", "0"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    try:
+    ) as first:
         wait_for_line(first, START_LINE)
         second = subprocess.run(
             schedule_command(state, "--interval", "1"),
@@ -112,9 +111,6 @@ def test_two_runs_in_one_scheduler_and_a_second_scheduler_refuses(
         assert first.stdout is not None
         rest = first.stdout.read()
         assert first.wait(timeout=900) == 0, rest
-    finally:
-        if first.poll() is None:
-            stop(first)
 
     assert second.returncode == 1
     assert second.stdout == ""
@@ -143,19 +139,19 @@ def test_cron_fires_at_nine_in_shanghai_whatever_the_host_zone(
 ) -> None:
     state = tmp_path / "state"
     env = {**os.environ, "TZ": host_zone}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         schedule_command(state, "--cron", "0 9 * * *"),
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-    )
-    try:
-        line = wait_for_line(process, START_LINE)
-        job = stored_job(state)
-        now = dt.datetime.now(dt.UTC)
-    finally:
-        stop(process)
+    ) as process:
+        try:
+            line = wait_for_line(process, START_LINE)
+            job = stored_job(state)
+            now = dt.datetime.now(dt.UTC)
+        finally:
+            stop(process)
 
     assert "(01:00 UTC)" in line
     assert "09:00 CST" in line
