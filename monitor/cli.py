@@ -21,7 +21,7 @@ from rich.console import Console
 from crawler.topics import SERIES
 from monitor import outbox
 from monitor.config import ConfigError
-from monitor.delivery import DeliveryBusy, deliver
+from monitor.delivery import DeliveryBusy, check_config, deliver
 from monitor.diff import EVENT_KINDS
 from monitor.entities import entity_key
 from monitor.job import (
@@ -31,12 +31,6 @@ from monitor.job import (
     RunOutcome,
     SiteUnreachable,
     run_job,
-)
-from monitor.schedule import (
-    DEFAULT_TIMEZONE,
-    SchedulerBusy,
-    make_trigger,
-    run_scheduler,
 )
 from monitor.store import DB_NAME, OutdatedState, Store
 
@@ -152,6 +146,7 @@ def run(
 
     Alerts and feeds of the delivery configuration follow each run.
     """
+    _check_config(state_dir, config_file)
     outcome = _run(
         site,
         state_dir,
@@ -488,9 +483,8 @@ def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> N
 )
 @click.option(
     "--timezone",
-    default=DEFAULT_TIMEZONE,
-    show_default=True,
-    help="Time zone of the cron expression.",
+    default=None,
+    help="Time zone of the cron expression (default: Asia/Shanghai).",
 )
 @click.option(
     "--site",
@@ -525,7 +519,7 @@ def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> N
 def schedule(
     cron: str | None,
     interval: float | None,
-    timezone: str,
+    timezone: str | None,
     site: str,
     beian: str,
     state_dir: Path,
@@ -534,13 +528,22 @@ def schedule(
     max_runs: int | None,
 ) -> None:
     """Run cacwatch on a schedule until stopped (one scheduler per data directory)."""
+    # Imported here: APScheduler and SQLAlchemy slow down every other command.
+    from monitor.schedule import (
+        DEFAULT_TIMEZONE,
+        SchedulerBusy,
+        make_trigger,
+        run_scheduler,
+    )
+
     if (cron is None) == (interval is None):
         raise click.UsageError("give exactly one of --cron and --interval")
     try:
-        trigger = make_trigger(cron, interval, timezone)
+        trigger = make_trigger(cron, interval, timezone or DEFAULT_TIMEZONE)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from exc
 
+    _check_config(state_dir, config_file)
     logging.getLogger("monitor.schedule").setLevel(logging.INFO)
     job_kwargs = {
         "site": site,
@@ -556,6 +559,14 @@ def schedule(
     except SchedulerBusy as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("Scheduler stopped")
+
+
+def _check_config(state_dir: Path, config_file: Path | None) -> None:
+    """Refuse a broken delivery configuration before anything runs."""
+    try:
+        check_config(state_dir, config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:

@@ -70,6 +70,13 @@ def deliver(
             store.close()
 
 
+def check_config(state_dir: Path, config_file: Path | None = None) -> None:
+    """Raise ``ConfigError`` now for a configuration delivery could not use."""
+    config = load_config(state_dir, config_file)
+    for subscription in config.subscriptions:
+        open_channels(subscription, Redactor())
+
+
 def deliver_after_run(state_dir: Path, config_file: Path | None) -> None:
     """Deliver after a run; a delivery problem is logged, never fails the run.
 

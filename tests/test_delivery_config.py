@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from monitor.channels import open_channels
+from monitor.cli import cli
 from monitor.config import (
     DEFAULT_SUBSCRIPTION,
     ConfigError,
@@ -139,3 +141,26 @@ def test_an_unusable_url_is_refused_without_showing_it() -> None:
         open_channels(subscription, Redactor())
     assert "topsecret" not in str(caught.value)
     assert "URL #1" in str(caught.value)
+
+
+@pytest.mark.parametrize("command", [["run"], ["schedule", "--cron", "0 9 * * *"]])
+def test_run_and_schedule_refuse_a_broken_configuration_first(
+    tmp_path: Path, command: list[str]
+) -> None:
+    config = write(
+        tmp_path / "c.toml",
+        '[subscriptions.a]\nurls = ["json://u:hushhush@127.0.0.1:9/"]\n'
+        'series = ["algorithms"]\n',
+    )
+    state = tmp_path / "state"
+
+    result = CliRunner().invoke(
+        cli, [*command, "--state", str(state), "--config", str(config)]
+    )
+
+    assert result.exit_code == 1
+    assert result.output.strip().splitlines() == [
+        f"Error: {config}: subscription 'a': unknown series 'algorithms' "
+        "(one of algorithm, deep_synthesis, generative_ai, cancellation)"
+    ]
+    assert not state.exists()
