@@ -164,3 +164,51 @@ def test_cron_fires_at_nine_in_shanghai_whatever_the_host_zone(
     assert job["max_instances"] == 1
     assert job["func"] == JOB_FUNC
     assert job["kwargs"]["state_dir"] == str(state.resolve())
+
+
+def _move_stored_run(state: Path, when: dt.datetime) -> None:
+    """Set the stored job's next run time, as if the scheduler had been down."""
+    connection = sqlite3.connect(state / JOBS_DB)
+    try:
+        (raw,) = connection.execute(
+            "select job_state from apscheduler_jobs where id = ?", [JOB_ID]
+        ).fetchone()
+        job = pickle.loads(raw)
+        job["next_run_time"] = when.astimezone(job["next_run_time"].tzinfo)
+        connection.execute(
+            "update apscheduler_jobs set job_state = ?, next_run_time = ? where id = ?",
+            [pickle.dumps(job), when.timestamp(), JOB_ID],
+        )
+        connection.commit()
+    finally:
+        connection.close()
+
+
+def test_a_run_missed_while_stopped_is_made_up_within_the_grace_time(
+    tmp_path: Path,
+) -> None:
+    state = tmp_path / "state"
+    command = schedule_command(state, "--cron", "0 9 * * *")
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as process:
+        try:
+            wait_for_line(process, START_LINE)
+            stored_job(state)
+        finally:
+            stop(process)
+
+    # Due ten minutes ago while no scheduler ran: within the hour of grace.
+    _move_stored_run(state, dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10))
+    restarted = subprocess.run(
+        [*command, "--max-runs", "1"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+
+    assert restarted.returncode == 0, restarted.stderr
+    # The site of the tests' environment is a closed port on 127.0.0.1.
+    assert "Scheduled run failed: cannot reach http://127.0.0.1:9" in restarted.stderr
+    assert "Scheduler stopped" in restarted.stdout
