@@ -19,6 +19,9 @@ import click
 from rich.console import Console
 
 from crawler.topics import SERIES
+from monitor import outbox
+from monitor.config import ConfigError
+from monitor.delivery import DeliveryBusy, check_config, deliver
 from monitor.diff import EVENT_KINDS
 from monitor.entities import entity_key
 from monitor.job import (
@@ -66,6 +69,15 @@ FINITE_SECONDS = _Finite(0, 600)
 FINITE_DAYS = _Finite(0, 3650)
 DEMO_BEFORE = dt.date(2026, 4, 30)
 DEMO_AFTER = dt.date(2026, 5, 31)
+
+config_option = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Delivery configuration (default: $CACWATCH_CONFIG, else "
+    "cacwatch.toml in the data directory).",
+)
 
 state_option = click.option(
     "--state",
@@ -121,11 +133,28 @@ def cli(verbose: int) -> None:
     show_default=True,
     help="Download archived attachments again after this many days to find re-issues.",
 )
+@config_option
 def run(
-    site: str, beian: str, state_dir: Path, delay: float | None, refetch_days: float
+    site: str,
+    beian: str,
+    state_dir: Path,
+    delay: float | None,
+    refetch_days: float,
+    config_file: Path | None,
 ) -> None:
-    """Crawl the site, archive new attachments, diff them and print the report."""
-    outcome = _run(site, state_dir, beian=beian, delay=delay, refetch_days=refetch_days)
+    """Crawl the site, archive new attachments, diff them and print the report.
+
+    Alerts and feeds of the delivery configuration follow each run.
+    """
+    _check_config(state_dir, config_file)
+    outcome = _run(
+        site,
+        state_dir,
+        beian=beian,
+        delay=delay,
+        refetch_days=refetch_days,
+        config=config_file,
+    )
     click.echo(outcome.report)
     if outcome.status != "ok":
         click.echo(
@@ -307,6 +336,27 @@ def status(state_dir: Path) -> None:
             f"{run_row['kind'] or '':<13} {events_n} events  {run_row['site']}"
         )
 
+    _delivery_status(store)
+
+
+def _delivery_status(store: Store) -> None:
+    """The outbox by subscription and channel (channel secrets are masked)."""
+    rows = outbox.summary(store)
+    if not rows:
+        click.echo("Delivery: nothing queued")
+        return
+
+    click.echo("Delivery:")
+    for row in rows:
+        line = f"  {row['subscription']}  {row['channel']}  {row['n']} {row['status']}"
+        if row["status"] in (outbox.PENDING, outbox.SENDING, outbox.FAILED):
+            line += f", {row['attempts']} attempts"
+            if row["status"] == outbox.PENDING and row["next_attempt_at"]:
+                line += f", next attempt {row['next_attempt_at']}"
+            if row["last_error"]:
+                line += f", last error: {row['last_error']}"
+        click.echo(line)
+
 
 @cli.command()
 @state_option
@@ -383,6 +433,140 @@ def replica(as_of: dt.datetime, host: str, port: int, beian_port: int) -> None:
         serve(as_of.date(), host, port, on_ready=ready, beian_port=beian_port)
     except (OSError, OverflowError) as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc}") from exc
+
+
+@cli.command("deliver")
+@state_option
+@config_option
+@click.option(
+    "--now",
+    "force",
+    is_flag=True,
+    help="Retry failed sends at once instead of waiting for their backoff.",
+)
+def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> None:
+    """Send the queued alerts (retrying failed ones) and rewrite the feeds."""
+    if not (state_dir / DB_NAME).is_file():
+        raise click.ClickException(
+            f"no cacwatch state in {state_dir}; run `cacwatch run` first"
+        )
+    try:
+        result = deliver(state_dir, config_file, force=force)
+    except (ConfigError, DeliveryBusy) as exc:
+        raise click.ClickException(str(exc)) from exc
+
+    if not result.subscriptions:
+        click.echo("No subscriptions configured; see docs/alerts.md")
+        return
+    click.echo(
+        f"{result.queued} digests queued, {result.sent} sent, "
+        f"{result.retrying} to retry, {result.failed} given up, "
+        f"{len(result.feeds)} feeds written"
+    )
+    if result.retrying or result.failed:
+        sys.exit(EXIT_PROBLEMS)
+
+
+@cli.command()
+@click.option(
+    "--cron",
+    default=None,
+    metavar="EXPR",
+    help='Crontab expression, e.g. "0 9,21 * * *" (minute hour day month weekday).',
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=1),
+    default=None,
+    metavar="SECONDS",
+    help="Run every this many seconds instead of a cron expression.",
+)
+@click.option(
+    "--timezone",
+    default=None,
+    help="Time zone of the cron expression (default: Asia/Shanghai).",
+)
+@click.option(
+    "--site",
+    default=DEFAULT_SITE,
+    envvar="CACWATCH_SITE",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the CAC site (or of a replica).",
+)
+@click.option(
+    "--beian",
+    default=DEFAULT_BEIAN,
+    envvar="CACWATCH_BEIAN",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the algorithm filing system (cancellation notices).",
+)
+@state_option
+@config_option
+@click.option(
+    "--delay",
+    type=FINITE_SECONDS,
+    default=None,
+    help="Seconds between requests (default: the polite crawler setting, 2 s).",
+)
+@click.option(
+    "--max-runs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Stop after this many runs (for trials; default: run until stopped).",
+)
+def schedule(
+    cron: str | None,
+    interval: float | None,
+    timezone: str | None,
+    site: str,
+    beian: str,
+    state_dir: Path,
+    config_file: Path | None,
+    delay: float | None,
+    max_runs: int | None,
+) -> None:
+    """Run cacwatch on a schedule until stopped (one scheduler per data directory)."""
+    # Imported here: APScheduler and SQLAlchemy slow down every other command.
+    from monitor.schedule import (
+        DEFAULT_TIMEZONE,
+        SchedulerBusy,
+        make_trigger,
+        run_scheduler,
+    )
+
+    if (cron is None) == (interval is None):
+        raise click.UsageError("give exactly one of --cron and --interval")
+    try:
+        trigger = make_trigger(cron, interval, timezone or DEFAULT_TIMEZONE)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+    _check_config(state_dir, config_file)
+    logging.getLogger("monitor.schedule").setLevel(logging.INFO)
+    job_kwargs = {
+        "site": site,
+        "state_dir": str(state_dir.resolve()),
+        "beian": beian,
+        "delay": delay,
+        "config": str(config_file.resolve()) if config_file else None,
+    }
+    try:
+        run_scheduler(
+            state_dir, trigger, job_kwargs, max_runs=max_runs, on_start=click.echo
+        )
+    except SchedulerBusy as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Scheduler stopped")
+
+
+def _check_config(state_dir: Path, config_file: Path | None) -> None:
+    """Refuse a broken delivery configuration before anything runs."""
+    try:
+        check_config(state_dir, config_file)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.delivery import deliver_after_run
 from monitor.diff import diff_pending
 from monitor.ingest import ingest_new_versions
 from monitor.reconcile import reconcile
@@ -81,11 +82,13 @@ def run_job(
     delay: float | None = None,
     refetch_days: float = 7.0,
     log_level: str = "INFO",
+    config: Path | None = None,
 ) -> RunOutcome:
     """Run one complete cycle against *site*, keeping state in *state_dir*.
 
     *beian* is the base URL of the algorithm filing system, whose notices
     carry the cancellations. Only one run at a time may use a data directory.
+    *config* is the delivery configuration file (``monitor.config``).
     """
     check_url(site, "the site")
     check_url(beian, "the filing-system URL")
@@ -105,7 +108,9 @@ def run_job(
         if not summary["responses"]:
             reasons = ", ".join(summary.get("exceptions") or {}) or "no response"
             raise SiteUnreachable(f"cannot reach {site} ({reasons})")
-        return _monitor(site, state_dir, run_id, started, summary)
+        outcome = _monitor(site, state_dir, run_id, started, summary)
+        deliver_after_run(state_dir, config)
+        return outcome
 
 
 def _monitor(

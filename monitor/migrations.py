@@ -222,3 +222,40 @@ def m003_series_semantics(db: Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m006_outbox(db: Database) -> None:
+    """Alert delivery: the channels of each subscription and the digests to send."""
+    db.table("channels").create(
+        {
+            "subscription": str,
+            "channel_key": str,
+            "channel": str,
+            "since": str,
+            "registered_at": str,
+        },
+        pk=("subscription", "channel_key"),
+    )
+    db.table("outbox").create(
+        {
+            "id": str,
+            "digest_key": str,
+            "subscription": str,
+            "channel_key": str,
+            "channel": str,
+            "batch_id": int,
+            "event_ids": str,
+            "subject": str,
+            "status": str,
+            "attempts": int,
+            "next_attempt_at": str,
+            "last_error": str,
+            "created_at": str,
+            "sent_at": str,
+        },
+        pk="id",
+        not_null={"status", "digest_key", "subscription", "channel_key"},
+        defaults={"attempts": 0},
+    )
+    db.table("outbox").create_index(["status", "next_attempt_at"])
