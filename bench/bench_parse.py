@@ -1,4 +1,4 @@
-"""Measure the docx parser and a full first run against the replica.
+"""Measure the parsers and a full first run against the replica.
 
 Prints a Markdown table; the numbers in docs/benchmarks.md come from it.
 Run with: python bench/bench_parse.py [--repeat N]
@@ -25,25 +25,37 @@ from monitor.parsers import parse_attachment
 from monitor.store import Store
 
 BEFORE = dt.date(2026, 4, 30)
-FILES = Path(__file__).parent.parent / "crawler" / "replica" / "files"
+ROOT = Path(__file__).parent.parent
+FILES = ROOT / "crawler" / "replica" / "files"
+RENDITIONS = ROOT / "tests" / "data" / "renditions"
 
 
-def bench_parser(repeat: int) -> list[str]:
-    blobs = [path.read_bytes() for path in sorted(FILES.glob("*.docx"))]
-    largest = max(blobs, key=len)
-
+def _time_parsing(blobs: list[bytes], repeat: int) -> tuple[list[float], int]:
+    """Seconds each of *repeat* passes over *blobs* took, and the rows read."""
     timings = []
     rows = 0
     for _ in range(repeat):
         started = time.perf_counter()
         rows = sum(len(parse_attachment(data).rows) for data in blobs)
         timings.append(time.perf_counter() - started)
-    best = min(timings)
+    return timings, rows
 
+
+def _peak_memory(data: bytes) -> int:
+    """Peak bytes Python allocated while parsing *data*."""
     tracemalloc.start()
-    parse_attachment(largest)
+    parse_attachment(data)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    return peak
+
+
+def bench_parser(repeat: int) -> list[str]:
+    blobs = [path.read_bytes() for path in sorted(FILES.glob("*.docx"))]
+    largest = max(blobs, key=len)
+    timings, rows = _time_parsing(blobs, repeat)
+    best = min(timings)
+    peak = _peak_memory(largest)
 
     return [
         f"| parse all 35 real lists ({rows} rows) | {best:.2f} s best of {repeat}, "
@@ -51,6 +63,33 @@ def bench_parser(repeat: int) -> list[str]:
         f"| parse the largest list ({len(largest) / 1024:.0f} KiB) | — | "
         f"peak Python memory {peak / 1_048_576:.1f} MiB |",
     ]
+
+
+def bench_formats(repeat: int) -> list[str]:
+    """Rows per second and peak memory of each format's parser."""
+    groups = {
+        "generative-AI and cancellation PDFs": [
+            *sorted((FILES / "genai").glob("*.pdf")),
+            *sorted((FILES / "cancel").glob("*.pdf")),
+        ],
+        "PDF renditions of real lists": sorted(RENDITIONS.glob("*.pdf")),
+        "xlsx renditions": sorted(RENDITIONS.glob("*.xlsx")),
+        "xls rendition": sorted(RENDITIONS.glob("*.xls")),
+    }
+    lines = []
+    for what, paths in groups.items():
+        blobs = [path.read_bytes() for path in paths]
+        timings, rows = _time_parsing(blobs, repeat)
+        best = min(timings)
+        peak = _peak_memory(max(blobs, key=len))
+
+        size = sum(len(data) for data in blobs) / 1024
+        lines.append(
+            f"| parse {len(blobs)} {what} ({size:,.0f} KiB, {rows:,} rows) "
+            f"| {best:.2f} s best of {repeat} | {rows / best:,.0f} rows/s, "
+            f"largest file peak Python memory {peak / 1_048_576:.1f} MiB |"
+        )
+    return lines
 
 
 def bench_first_run() -> list[str]:
@@ -104,7 +143,8 @@ def main() -> None:
     print("| what | time | other |")
     print("|---|---|---|")
     # The whole-run numbers first, so that their peak memory is not the parser's.
-    for line in bench_first_run() + bench_parser(args.repeat):
+    lines = bench_first_run() + bench_parser(args.repeat)
+    for line in lines + bench_formats(args.repeat):
         print(line)
 
 

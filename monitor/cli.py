@@ -91,6 +91,24 @@ state_option = click.option(
 )
 
 
+site_option = click.option(
+    "--site",
+    default=DEFAULT_SITE,
+    envvar="CACWATCH_SITE",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the CAC site (or of a replica).",
+)
+beian_option = click.option(
+    "--beian",
+    default=DEFAULT_BEIAN,
+    envvar="CACWATCH_BEIAN",
+    show_default=True,
+    show_envvar=True,
+    help="Base URL of the algorithm filing system (cancellation notices).",
+)
+
+
 @click.group()
 @click.version_option(package_name="cacwatch")
 @click.option(
@@ -103,22 +121,8 @@ def cli(verbose: int) -> None:
 
 
 @cli.command()
-@click.option(
-    "--site",
-    default=DEFAULT_SITE,
-    envvar="CACWATCH_SITE",
-    show_default=True,
-    show_envvar=True,
-    help="Base URL of the CAC site (or of a replica).",
-)
-@click.option(
-    "--beian",
-    default=DEFAULT_BEIAN,
-    envvar="CACWATCH_BEIAN",
-    show_default=True,
-    show_envvar=True,
-    help="Base URL of the algorithm filing system (cancellation notices).",
-)
+@site_option
+@beian_option
 @state_option
 @click.option(
     "--delay",
@@ -486,22 +490,8 @@ def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> N
     default=None,
     help="Time zone of the cron expression (default: Asia/Shanghai).",
 )
-@click.option(
-    "--site",
-    default=DEFAULT_SITE,
-    envvar="CACWATCH_SITE",
-    show_default=True,
-    show_envvar=True,
-    help="Base URL of the CAC site (or of a replica).",
-)
-@click.option(
-    "--beian",
-    default=DEFAULT_BEIAN,
-    envvar="CACWATCH_BEIAN",
-    show_default=True,
-    show_envvar=True,
-    help="Base URL of the algorithm filing system (cancellation notices).",
-)
+@site_option
+@beian_option
 @state_option
 @config_option
 @click.option(

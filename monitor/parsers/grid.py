@@ -16,7 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from monitor.fields import field_for_header, is_filing_header, join_lines, squash
-from monitor.parsers.result import ParsedDocument, ParsedRow, RowIssue
+from monitor.parsers.checks import finish
+from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus, RowIssue
 
 logger = logging.getLogger(__name__)
 
@@ -63,8 +64,9 @@ def cell_text(value: object) -> str:
     return str(value).strip()
 
 
-def read_sheets(sheets: Iterable[Sheet], result: ParsedDocument) -> None:
-    """Read the filing list of every sheet that holds one into *result*."""
+def read_sheets(sheets: Iterable[Sheet]) -> ParsedDocument:
+    """Read the filing list of every sheet of a workbook that holds one."""
+    result = ParsedDocument(ParseStatus.COMPLETE)
     for sheet in sheets:
         found = _read_sheet(sheet, result)
         if found:
@@ -73,6 +75,12 @@ def read_sheets(sheets: Iterable[Sheet], result: ParsedDocument) -> None:
         state = "hidden sheet" if sheet.hidden else "sheet"
         result.warnings.append(f"{state} {sheet.name!r} holds no filing list")
         logger.info("Sheet %r holds no filing list", sheet.name)
+
+    if not result.headers:
+        result.status = ParseStatus.NO_TABLE
+        result.message = "no sheet has a filing-list header"
+        return result
+    return finish(result)
 
 
 def _read_sheet(sheet: Sheet, result: ParsedDocument) -> bool:

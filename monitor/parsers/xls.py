@@ -14,7 +14,6 @@ import xlrd
 from xlrd.biffh import XLRDError
 from xlrd.sheet import Sheet as XlrdSheet
 
-from monitor.parsers.checks import finish
 from monitor.parsers.grid import GridRow, Sheet, cell_text, read_sheets
 from monitor.parsers.result import ParsedDocument, ParseStatus
 
@@ -43,17 +42,11 @@ def parse_xls(data: bytes) -> ParsedDocument:
         logger.warning("Cannot open workbook: %s", error)
         return ParsedDocument(ParseStatus.UNREADABLE, f"a damaged workbook: {error}")
 
-    result = ParsedDocument(ParseStatus.COMPLETE)
     sheets = (
         Sheet(index, sheet.name, _rows(book, sheet), hidden=sheet.visibility != 0)
         for index, sheet in enumerate(book.sheets())
     )
-    read_sheets(sheets, result)
-    if not result.headers:
-        result.status = ParseStatus.NO_TABLE
-        result.message = "no sheet has a filing-list header"
-        return result
-    return finish(result)
+    return read_sheets(sheets)
 
 
 def _rows(book: xlrd.Book, sheet: XlrdSheet) -> Iterator[GridRow]:

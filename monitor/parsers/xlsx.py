@@ -18,7 +18,6 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.worksheet import Worksheet
 
-from monitor.parsers.checks import finish
 from monitor.parsers.grid import MAX_BLANK_RUN, GridRow, Sheet, cell_text, read_sheets
 from monitor.parsers.result import ParsedDocument, ParseStatus
 
@@ -35,7 +34,6 @@ MAX_COLUMNS = 64
 
 def parse_xlsx(data: bytes) -> ParsedDocument:
     """Parse the filing list of every sheet of an .xlsx workbook."""
-    result = ParsedDocument(ParseStatus.COMPLETE)
     try:
         size = _xml_size(data)
     except zipfile.BadZipFile as error:
@@ -60,12 +58,7 @@ def parse_xlsx(data: bytes) -> ParsedDocument:
         Sheet(index, sheet.title, _rows(sheet), hidden=sheet.sheet_state != "visible")
         for index, sheet in enumerate(book.worksheets)
     )
-    read_sheets(sheets, result)
-    if not result.headers:
-        result.status = ParseStatus.NO_TABLE
-        result.message = "no sheet has a filing-list header"
-        return result
-    return finish(result)
+    return read_sheets(sheets)
 
 
 def _xml_size(data: bytes) -> int:
