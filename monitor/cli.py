@@ -21,6 +21,16 @@ from rich.console import Console
 from crawler.topics import SERIES
 from monitor.diff import EVENT_KINDS
 from monitor.entities import entity_key
+from monitor.export import (
+    ExportError,
+    Format,
+    Headers,
+    Selection,
+    Since,
+    output_file,
+    parse_since,
+)
+from monitor.export import export as run_export
 from monitor.job import (
     DEFAULT_BEIAN,
     DEFAULT_SITE,
@@ -29,6 +39,7 @@ from monitor.job import (
     SiteUnreachable,
     run_job,
 )
+from monitor.schema import TABLES
 from monitor.store import DB_NAME, OutdatedState, Store
 
 logger = logging.getLogger(__name__)
@@ -413,6 +424,91 @@ def _open_existing(state_dir: Path) -> Store:
             f"{path} is not a usable cacwatch database: {exc}"
         ) from exc
     return store
+
+
+@cli.command()
+@state_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.CSV.value,
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "--table",
+    type=click.Choice(list(TABLES)),
+    default="filings",
+    show_default=True,
+    help="What to export: filings, events, or the parsed rows of every list.",
+)
+@click.option(
+    "--out",
+    default="-",
+    show_default=True,
+    help="File to write, or - for standard output.",
+)
+@click.option(
+    "--series",
+    multiple=True,
+    type=click.Choice(list(SERIES)),
+    help="Only entries of this series (repeatable).",
+)
+@click.option(
+    "--batch",
+    "batch_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only entries first listed in (or, for rows, read from) this batch.",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="YYYY-MM-DD|BATCH",
+    help="Only entries first seen on or after this day (UTC), or after this batch.",
+)
+@click.option(
+    "--headers",
+    type=click.Choice([h.value for h in Headers]),
+    default=Headers.BOTH.value,
+    show_default=True,
+    help="Header names of CSV and XLSX: English, Chinese, or both.",
+)
+def export(
+    state_dir: Path,
+    fmt: str,
+    table: str,
+    out: str,
+    series: tuple[str, ...],
+    batch_id: int | None,
+    since: str | None,
+    headers: str,
+) -> None:
+    """Export filings, events or rows as CSV, JSON Lines or XLSX (docs/schema.md)."""
+    store = _open_existing(state_dir)
+    try:
+        selection = Selection(
+            table=table,
+            series=series,
+            batch_id=batch_id,
+            since=parse_since(since) if since else Since(),
+        )
+        fmt_, headers_ = Format(fmt), Headers(headers)
+        if out == "-":
+            stdout = sys.stdout.buffer
+            count = run_export(store, selection, fmt_, stdout, headers=headers_)
+        else:
+            with output_file(Path(out)) as file:
+                count = run_export(store, selection, fmt_, file, headers=headers_)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc}") from exc
+    finally:
+        store.close()
+    if out != "-":
+        click.echo(f"Wrote {count} {table} to {out}", err=True)
 
 
 def main() -> None:

@@ -4,27 +4,61 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from monitor.parsers.docx import parse_docx
 from monitor.parsers.pdf import parse_pdf
 from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus
 from monitor.sniff import Kind, sniff
 
-__all__ = ["ParseStatus", "ParsedDocument", "ParsedRow", "parse_attachment"]
+__all__ = [
+    "PARSERS",
+    "ParseStatus",
+    "ParsedDocument",
+    "ParsedRow",
+    "Parser",
+    "parse_attachment",
+    "parser_version",
+]
 
-# Bumped whenever a parser changes what it extracts, so that stored batches can
-# tell which parser produced them.
-PARSER_VERSION = "docx-1+pdf-1"
+
+@dataclass(frozen=True)
+class Parser:
+    """A parser for one kind of file, with the version of what it extracts.
+
+    The version is bumped whenever the parser changes what it extracts, so that
+    stored batches can tell which parser produced them and ``cacwatch reparse``
+    can say which batches were read by an older one.
+    """
+
+    name: str
+    version: str
+    parse: Callable[[bytes], ParsedDocument]
+
+
+# The parser of each file kind. ``parse_attachment`` looks its parser up here on
+# every call, so a replacement registered here is used everywhere at once.
+PARSERS: dict[Kind, Parser] = {
+    Kind.DOCX: Parser("docx", "1", parse_docx),
+    Kind.PDF: Parser("pdf", "1", parse_pdf),
+}
+
+
+def parser_version() -> str:
+    """The version of the registered parsers together, e.g. ``docx-1+pdf-1``."""
+    return "+".join(f"{parser.name}-{parser.version}" for parser in PARSERS.values())
+
+
+PARSER_VERSION = parser_version()
 
 
 def parse_attachment(data: bytes) -> ParsedDocument:
     """Parse one attachment, choosing the parser from its magic bytes."""
     kind = sniff(data)
-    if kind is Kind.DOCX:
-        return parse_docx(data)
-
-    if kind is Kind.PDF:
-        return parse_pdf(data)
+    parser = PARSERS.get(kind)
+    if parser is not None:
+        return parser.parse(data)
 
     if kind is Kind.ZIP and not _is_zip(data):
         return ParsedDocument(
