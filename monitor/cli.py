@@ -17,6 +17,13 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from crawler.topics import SERIES
 from monitor.diff import EVENT_KINDS
@@ -38,7 +45,10 @@ from monitor.job import (
     RunOutcome,
     SiteUnreachable,
     run_job,
+    state_lock,
 )
+from monitor.reparse import ReparsePlan, apply_reparse, plan_reparse
+from monitor.reparse_report import describe_applied, describe_plan
 from monitor.schema import TABLES
 from monitor.store import DB_NAME, OutdatedState, Store
 
@@ -509,6 +519,70 @@ def export(
         store.close()
     if out != "-":
         click.echo(f"Wrote {count} {table} to {out}", err=True)
+
+
+@cli.command()
+@state_option
+@click.option(
+    "--apply",
+    "apply_changes",
+    is_flag=True,
+    help="Store the new rows and re-derive the filings (no events).",
+)
+@click.option(
+    "--batch",
+    "batch_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="Only this batch (repeatable; default: every archived batch).",
+)
+def reparse(state_dir: Path, apply_changes: bool, batch_ids: tuple[int, ...]) -> None:
+    """Parse the archived attachments again and show what the parsers read now."""
+    if not apply_changes:
+        store = _open_existing(state_dir)
+        try:
+            plan = _plan_reparse(store, state_dir, batch_ids)
+        finally:
+            store.close()
+        click.echo("\n".join(describe_plan(plan)))
+        if plan.batches:
+            click.echo("Nothing was changed; run with --apply to store the new rows.")
+        return
+
+    _open_existing(state_dir).close()
+    try:
+        with state_lock(state_dir):
+            store = Store(state_dir)
+            try:
+                plan = _plan_reparse(store, state_dir, batch_ids)
+                click.echo("\n".join(describe_plan(plan)))
+                counts = apply_reparse(store, plan)
+            finally:
+                store.close()
+    except JobError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(describe_applied(plan, counts))
+
+
+def _plan_reparse(
+    store: Store, state_dir: Path, batch_ids: tuple[int, ...]
+) -> ReparsePlan:
+    columns = (
+        TextColumn("Re-parsing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reparse", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            return plan_reparse(store, state_dir, batch_ids, progress=advance)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def main() -> None:
