@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
+import importlib.util
 import json
 import logging
 import math
+import os
 import signal
 import sqlite3
 import sys
@@ -583,6 +586,44 @@ def _plan_reparse(
             return plan_reparse(store, state_dir, batch_ids, progress=advance)
         except ValueError as exc:
             raise click.ClickException(str(exc)) from exc
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@state_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+def datasette(
+    state_dir: Path, host: str, port: int, datasette_args: tuple[str, ...]
+) -> None:
+    """Browse the state in Datasette, with cacwatch's titles, facets and queries.
+
+    Arguments after the options go to `datasette serve` unchanged.
+    """
+    _open_existing(state_dir).close()
+    if importlib.util.find_spec("datasette") is None:
+        raise click.ClickException(
+            "Datasette is not installed: pip install 'cacwatch[datasette]'"
+        )
+
+    metadata = importlib.resources.files("monitor") / "datasette" / "metadata.json"
+    command = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        str(state_dir / DB_NAME),
+        "--metadata",
+        str(metadata),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        *datasette_args,
+    ]
+    # Become Datasette rather than wait for it: signals and exit codes are its own.
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 def main() -> None:
