@@ -10,7 +10,8 @@ from monitor.reparse import BatchReparse, FilingCounts, ReparsePlan
 def describe_plan(plan: ReparsePlan) -> list[str]:
     """Lines telling every difference the current parsers read."""
     lines = [
-        f"Read {plan.checked} batches again with parsers {plan.parser_version}: "
+        f"Read {_count(plan.checked, 'batch')} again with parsers "
+        f"{plan.parser_version}: "
         f"{len(plan.batches)} differ from the stored rows"
     ]
     for batch, message in plan.unreadable:
@@ -24,7 +25,7 @@ def _describe_batch(item: BatchReparse) -> list[str]:
     batch = item.batch
     lines = [
         f"batch {batch['id']} {batch['name']} ({batch['series']}, parsed by "
-        f"{batch['parser_version']}): {len(item.added)} rows added, "
+        f"{batch['parser_version']}): {_count(len(item.added), 'row')} added, "
         f"{len(item.removed)} removed, {len(item.changed)} changed"
     ]
     for name, (old, new) in item.changes.items():
@@ -43,7 +44,7 @@ def _describe_batch(item: BatchReparse) -> list[str]:
 
 def describe_applied(plan: ReparsePlan, counts: FilingCounts) -> str:
     text = (
-        f"Stored the new rows of {len(plan.batches)} batches; filings: "
+        f"Stored the new rows of {_count(len(plan.batches), 'batch')}; filings: "
         f"{counts.updated} updated, {counts.added} added, {counts.removed} removed"
     )
     if counts.compared:
@@ -58,3 +59,8 @@ def _place(row: dict[str, Any]) -> str:
 
 def _show(value: Any) -> str:
     return "null" if value is None else repr(value)
+
+
+def _count(number: int, noun: str) -> str:
+    plural = noun + ("es" if noun.endswith("ch") else "s")
+    return f"{number} {noun if number == 1 else plural}"
