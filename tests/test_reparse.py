@@ -11,10 +11,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from crawler.replica.server import Replica
 from monitor.cli import cli
-from monitor.parsers import PARSERS, ParsedDocument, Parser
+from monitor.parsers import PARSERS, ParsedDocument, Parser, ParseStatus
 from monitor.parsers.docx import parse_docx
+from monitor.parsers.result import RowIssue
 from monitor.sniff import Kind
+from tests.conftest import AFTER, run
 
 CORRECTION = "（更正）"
 
@@ -190,3 +193,43 @@ def test_a_missing_archive_file_is_reported_and_changes_nothing(state: Path) -> 
         state, "select count(*) n from rows where batch_id = ?", [batch["id"]]
     )[0]["n"] == (batch["row_count"] + batch["issue_count"])
     assert _digest(state) == digest
+
+
+def _partial_docx(data: bytes) -> ParsedDocument:
+    """The docx parser as if it failed on the last row of every list."""
+    document = parse_docx(data)
+    last = dataclasses.replace(document.rows[-1], issue=RowIssue.NO_FILING_NO)
+    document.rows = [*document.rows[:-1], last]
+    document.status = ParseStatus.PARTIAL
+    return document
+
+
+def test_a_list_that_reads_whole_now_is_stored_as_history_without_events(
+    replica: Replica, state: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    replica.as_of = AFTER
+    monkeypatch.setitem(PARSERS, Kind.DOCX, Parser("docx", "0", _partial_docx))
+    assert run(replica, state).status == "partial"
+    monkeypatch.undo()
+    held = _query(state, "select * from batches where status = 'partial'")
+    events = _snapshot(state)["events"]
+    assert {batch["series"] for batch in held} == {"algorithm", "deep_synthesis"}
+    ids = [arg for batch in held for arg in ("--batch", str(batch["id"]))]
+
+    applied = _reparse(state, *ids, "--apply")
+    again = run(replica, state)
+
+    held_ids = ", ".join(str(batch["id"]) for batch in held)
+    assert applied.splitlines()[-1].endswith(
+        f"applied as history, without events: batch {held_ids}"
+    )
+    assert _snapshot(state)["events"] == events
+    assert again.events == 0
+    listed = _query(
+        state,
+        "select distinct filing_key from rows where batch_id in "
+        f"({held_ids}) and issue is null",
+    )
+    filings = {row["filing_key"] for row in _snapshot(state)["filings"]}
+    assert {row["filing_key"] for row in listed} <= filings
+    assert len(listed) == sum(batch["row_count"] + 1 for batch in held)
