@@ -24,6 +24,7 @@ from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
     Progress,
+    SpinnerColumn,
     TextColumn,
     TimeRemainingColumn,
 )
@@ -44,6 +45,7 @@ from monitor.export import export as run_export
 from monitor.job import (
     DEFAULT_BEIAN,
     DEFAULT_SITE,
+    CrawlProgress,
     JobError,
     RunOutcome,
     SiteUnreachable,
@@ -149,7 +151,15 @@ def run(
     site: str, beian: str, state_dir: Path, delay: float | None, refetch_days: float
 ) -> None:
     """Crawl the site, archive new attachments, diff them and print the report."""
-    outcome = _run(site, state_dir, beian=beian, delay=delay, refetch_days=refetch_days)
+    with _crawl_progress() as progress:
+        outcome = _run(
+            site,
+            state_dir,
+            beian=beian,
+            delay=delay,
+            refetch_days=refetch_days,
+            progress=progress,
+        )
     click.echo(outcome.report)
     if outcome.status != "ok":
         click.echo(
@@ -193,6 +203,23 @@ def demo(state_dir: Path | None) -> None:
             f"Second run {second.run_id}: {second.kind}, status {second.status}\n"
         )
         click.echo(second.report)
+
+
+@contextmanager
+def _crawl_progress() -> Iterator[CrawlProgress | None]:
+    """A count of fetched attachments on a terminal; nothing in logs and pipes."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+
+    columns = (SpinnerColumn(), TextColumn("Crawling: {task.completed} attachments"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("crawl", total=None)
+
+        def show(fetched: int) -> None:
+            bar.update(task, completed=fetched)
+
+        yield show
 
 
 @contextmanager
