@@ -52,7 +52,7 @@ from monitor.job import (
     run_job,
     state_lock,
 )
-from monitor.reparse import ReparsePlan, apply_reparse, plan_reparse
+from monitor.reparse import ReparsePlan, UnknownBatch, apply_reparse, plan_reparse
 from monitor.reparse_report import describe_applied, describe_plan
 from monitor.schema import TABLES
 from monitor.store import DB_NAME, OutdatedState, Store
@@ -543,6 +543,12 @@ def export(
                 count = run_export(store, selection, fmt_, file, headers=headers_)
     except ExportError as exc:
         raise click.ClickException(str(exc)) from exc
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error of the export.
+        # Standard output goes to /dev/null so that Python's flush at exit
+        # does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
     except OSError as exc:
         raise click.ClickException(f"cannot write {out}: {exc}") from exc
     finally:
@@ -611,7 +617,7 @@ def _plan_reparse(
 
         try:
             return plan_reparse(store, state_dir, batch_ids, progress=advance)
-        except ValueError as exc:
+        except UnknownBatch as exc:
             raise click.ClickException(str(exc)) from exc
 
 

@@ -123,12 +123,9 @@ def _filings_sql(store: Store) -> tuple[str, dict[str, str]]:
     if store.db.table("classifications").exists():
         sector = "c.sector"
         join = " left join classifications c on c.filing_key = f.filing_key"
+    special = {"province_code": province, "sector": sector}
     names = [
-        f"{province} as province_code"
-        if column.name == "province_code"
-        else f"{sector} as sector"
-        if column.name == "sector"
-        else f"f.{column.name}"
+        f"{special.get(column.name, 'f.' + column.name)} as {column.name}"
         for column in TABLES["filings"]
     ]
     sql = f"select {', '.join(names)} from filings f{join}"

@@ -37,6 +37,10 @@ _ROW_ONLY = frozenset(
 Progress = Callable[[int, int], None]
 
 
+class UnknownBatch(Exception):
+    """A batch asked for by id is not in the state or not archived."""
+
+
 @dataclass
 class RowChange:
     """A row at the same place in the file whose fields now read differently."""
@@ -105,7 +109,7 @@ def plan_reparse(
     batches = store.query(sql + " order by b.id", wanted)
     missing = set(wanted) - {batch["id"] for batch in batches}
     if missing:
-        raise ValueError(f"no archived batch {', '.join(map(str, sorted(missing)))}")
+        raise UnknownBatch(f"no archived batch {', '.join(map(str, sorted(missing)))}")
 
     archive = Archive(state_dir / "archive")
     plan = ReparsePlan(parser_version())
