@@ -181,31 +181,36 @@ def apply_reparse(store: Store, plan: ReparsePlan) -> FilingCounts:
     """
     counts = FilingCounts()
     for item in plan.batches:
-        batch = item.batch
         with store.transaction():
-            old_keys = {row["filing_key"] for row in item.removed}
-            old_keys |= {
-                row["filing_key"]
-                for row in store.query(
-                    "select filing_key from rows where batch_id = ?", [batch["id"]]
-                )
-            }
-            store.db.execute("delete from rows where batch_id = ?", [batch["id"]])
-            store.db.table("rows").insert_all(item.records, batch_size=500)
-            update: dict[str, Any] = {
-                name: new for name, (_, new) in item.changes.items()
-            }
-            update |= {"parser_version": plan.parser_version, "parsed_at": now()}
-            complete = update.get("status", batch["status"]) == ParseStatus.COMPLETE
-            if batch["diffed_at"] is None and complete:
-                update |= {"diffed_at": now(), "diff_run_id": None, "baseline": 0}
-                counts.compared.append(batch["id"])
-            store.db.table("batches").update(batch["id"], update)
-
-            for key in sorted({k for k in old_keys | item.filing_keys() if k}):
+            keys = _rewrite_batch(store, item, plan.parser_version, counts)
+            for key in sorted(keys):
                 _rederive(store, key, counts)
-        logger.info("Stored new rows of batch %s", batch["id"])
+        logger.info("Stored new rows of batch %s", item.batch["id"])
     return counts
+
+
+def _rewrite_batch(
+    store: Store, item: BatchReparse, version: str, counts: FilingCounts
+) -> set[str]:
+    """Replace the rows of a batch; return the filing keys old or new rows name."""
+    batch = item.batch
+    stored = store.query(
+        "select filing_key from rows where batch_id = ?", [batch["id"]]
+    )
+    keys = item.filing_keys() | {row["filing_key"] for row in stored}
+
+    store.db.execute("delete from rows where batch_id = ?", [batch["id"]])
+    store.db.table("rows").insert_all(item.records, batch_size=500)
+
+    update: dict[str, Any] = {name: new for name, (_, new) in item.changes.items()}
+    update |= {"parser_version": version, "parsed_at": now()}
+    complete = update.get("status", batch["status"]) == ParseStatus.COMPLETE
+    if batch["diffed_at"] is None and complete:
+        # Compared here, as history: the diff would report its filings as new.
+        update |= {"diffed_at": now(), "diff_run_id": None, "baseline": 0}
+        counts.compared.append(batch["id"])
+    store.db.table("batches").update(batch["id"], update)
+    return {key for key in keys if key}
 
 
 def _rederive(store: Store, filing_key: str, counts: FilingCounts) -> None:
