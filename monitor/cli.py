@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib.resources
+import importlib.util
 import json
 import logging
 import math
+import os
 import signal
 import sqlite3
 import sys
@@ -17,6 +20,14 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
 
 from crawler.topics import SERIES
 from monitor import outbox
@@ -24,14 +35,29 @@ from monitor.config import ConfigError
 from monitor.delivery import DeliveryBusy, check_config, deliver
 from monitor.diff import EVENT_KINDS
 from monitor.entities import entity_key
+from monitor.export import (
+    ExportError,
+    Format,
+    Headers,
+    Selection,
+    Since,
+    output_file,
+    parse_since,
+)
+from monitor.export import export as run_export
 from monitor.job import (
     DEFAULT_BEIAN,
     DEFAULT_SITE,
+    CrawlProgress,
     JobError,
     RunOutcome,
     SiteUnreachable,
     run_job,
+    state_lock,
 )
+from monitor.reparse import ReparsePlan, UnknownBatch, apply_reparse, plan_reparse
+from monitor.reparse_report import describe_applied, describe_plan
+from monitor.schema import TABLES
 from monitor.store import DB_NAME, OutdatedState, Store
 
 logger = logging.getLogger(__name__)
@@ -151,14 +177,16 @@ def run(
     Alerts and feeds of the delivery configuration follow each run.
     """
     _check_config(state_dir, config_file)
-    outcome = _run(
-        site,
-        state_dir,
-        beian=beian,
-        delay=delay,
-        refetch_days=refetch_days,
-        config=config_file,
-    )
+    with _crawl_progress() as progress:
+        outcome = _run(
+            site,
+            state_dir,
+            beian=beian,
+            delay=delay,
+            refetch_days=refetch_days,
+            config=config_file,
+            progress=progress,
+        )
     click.echo(outcome.report)
     if outcome.status != "ok":
         click.echo(
@@ -202,6 +230,23 @@ def demo(state_dir: Path | None) -> None:
             f"Second run {second.run_id}: {second.kind}, status {second.status}\n"
         )
         click.echo(second.report)
+
+
+@contextmanager
+def _crawl_progress() -> Iterator[CrawlProgress | None]:
+    """A count of fetched attachments on a terminal; nothing in logs and pipes."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+
+    columns = (SpinnerColumn(), TextColumn("Crawling: {task.completed} attachments"))
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("crawl", total=None)
+
+        def show(fetched: int) -> None:
+            bar.update(task, completed=fetched)
+
+        yield show
 
 
 @contextmanager
@@ -587,6 +632,199 @@ def _open_existing(state_dir: Path) -> Store:
             f"{path} is not a usable cacwatch database: {exc}"
         ) from exc
     return store
+
+
+@cli.command()
+@state_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.CSV.value,
+    show_default=True,
+    help="File format.",
+)
+@click.option(
+    "--table",
+    type=click.Choice(list(TABLES)),
+    default="filings",
+    show_default=True,
+    help="What to export: filings, events, or the parsed rows of every list.",
+)
+@click.option(
+    "--out",
+    default="-",
+    show_default=True,
+    help="File to write, or - for standard output.",
+)
+@click.option(
+    "--series",
+    multiple=True,
+    type=click.Choice(list(SERIES)),
+    help="Only entries of this series (repeatable).",
+)
+@click.option(
+    "--batch",
+    "batch_id",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Only entries first listed in (or, for rows, read from) this batch.",
+)
+@click.option(
+    "--since",
+    default=None,
+    metavar="YYYY-MM-DD|BATCH",
+    help="Only entries first seen on or after this day (UTC), or after this batch.",
+)
+@click.option(
+    "--headers",
+    type=click.Choice([h.value for h in Headers]),
+    default=Headers.BOTH.value,
+    show_default=True,
+    help="Header names of CSV and XLSX: English, Chinese, or both.",
+)
+def export(
+    state_dir: Path,
+    fmt: str,
+    table: str,
+    out: str,
+    series: tuple[str, ...],
+    batch_id: int | None,
+    since: str | None,
+    headers: str,
+) -> None:
+    """Export filings, events or rows as CSV, JSON Lines or XLSX (docs/schema.md)."""
+    store = _open_existing(state_dir)
+    try:
+        selection = Selection(
+            table=table,
+            series=series,
+            batch_id=batch_id,
+            since=parse_since(since) if since else Since(),
+        )
+        fmt_, headers_ = Format(fmt), Headers(headers)
+        if out == "-":
+            stdout = sys.stdout.buffer
+            count = run_export(store, selection, fmt_, stdout, headers=headers_)
+        else:
+            with output_file(Path(out)) as file:
+                count = run_export(store, selection, fmt_, file, headers=headers_)
+    except ExportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): not an error of the export.
+        # Standard output goes to /dev/null so that Python's flush at exit
+        # does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    except OSError as exc:
+        raise click.ClickException(f"cannot write {out}: {exc}") from exc
+    finally:
+        store.close()
+    if out != "-":
+        click.echo(f"Wrote {count} {table} to {out}", err=True)
+
+
+@cli.command()
+@state_option
+@click.option(
+    "--apply",
+    "apply_changes",
+    is_flag=True,
+    help="Store the new rows and re-derive the filings (no events).",
+)
+@click.option(
+    "--batch",
+    "batch_ids",
+    type=click.IntRange(min=1),
+    multiple=True,
+    help="Only this batch (repeatable; default: every archived batch).",
+)
+def reparse(state_dir: Path, apply_changes: bool, batch_ids: tuple[int, ...]) -> None:
+    """Parse the archived attachments again and show what the parsers read now."""
+    if not apply_changes:
+        store = _open_existing(state_dir)
+        try:
+            plan = _plan_reparse(store, state_dir, batch_ids)
+        finally:
+            store.close()
+        click.echo("\n".join(describe_plan(plan)))
+        if plan.batches:
+            click.echo("Nothing was changed; run with --apply to store the new rows.")
+        return
+
+    _open_existing(state_dir).close()
+    try:
+        with state_lock(state_dir):
+            store = Store(state_dir)
+            try:
+                plan = _plan_reparse(store, state_dir, batch_ids)
+                click.echo("\n".join(describe_plan(plan)))
+                counts = apply_reparse(store, plan)
+            finally:
+                store.close()
+    except JobError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(describe_applied(plan, counts))
+
+
+def _plan_reparse(
+    store: Store, state_dir: Path, batch_ids: tuple[int, ...]
+) -> ReparsePlan:
+    columns = (
+        TextColumn("Re-parsing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("reparse", total=None)
+
+        def advance(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        try:
+            return plan_reparse(store, state_dir, batch_ids, progress=advance)
+        except UnknownBatch as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@state_option
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.argument("datasette_args", nargs=-1, type=click.UNPROCESSED)
+def datasette(
+    state_dir: Path, host: str, port: int, datasette_args: tuple[str, ...]
+) -> None:
+    """Browse the state in Datasette, with cacwatch's titles, facets and queries.
+
+    Arguments after the options go to `datasette serve` unchanged.
+    """
+    _open_existing(state_dir).close()
+    if importlib.util.find_spec("datasette") is None:
+        raise click.ClickException(
+            "Datasette is not installed: pip install 'cacwatch[datasette]'"
+        )
+
+    metadata = importlib.resources.files("monitor") / "datasette" / "metadata.json"
+    command = [
+        sys.executable,
+        "-m",
+        "datasette",
+        "serve",
+        str(state_dir / DB_NAME),
+        "--metadata",
+        str(metadata),
+        "--host",
+        host,
+        "--port",
+        str(port),
+        *datasette_args,
+    ]
+    # Become Datasette rather than wait for it: signals and exit codes are its own.
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
 
 
 def main() -> None:

@@ -137,3 +137,9 @@ def _row_record(batch_id: int, row: Any, record_type: str | None) -> dict[str, A
     for field in FIELDS:
         record[field.name] = row.fields.get(field.name)
     return record
+
+
+def row_records(batch_id: int, document: ParsedDocument) -> list[dict[str, Any]]:
+    """The ``rows`` records of *document* as stored under *batch_id*."""
+    types = _record_types(document)
+    return [_row_record(batch_id, row, types.get(row.table)) for row in document.rows]

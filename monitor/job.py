@@ -13,7 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_SITE = "https://www.cac.gov.cn"
 DEFAULT_BEIAN = "https://beian.cac.gov.cn"
+
+CrawlProgress = Callable[[int], None]
 
 
 class JobError(Exception):
@@ -83,12 +85,15 @@ def run_job(
     refetch_days: float = 7.0,
     log_level: str = "INFO",
     config: Path | None = None,
+    progress: CrawlProgress | None = None,
 ) -> RunOutcome:
     """Run one complete cycle against *site*, keeping state in *state_dir*.
 
     *beian* is the base URL of the algorithm filing system, whose notices
     carry the cancellations. Only one run at a time may use a data directory.
     *config* is the delivery configuration file (``monitor.config``).
+    *progress*, if given, is called with the number of attachments downloaded
+    so far while the crawl runs, and once more when it ends.
     """
     check_url(site, "the site")
     check_url(beian, "the filing-system URL")
@@ -104,6 +109,7 @@ def run_job(
             delay=delay,
             refetch_days=refetch_days,
             log_level=log_level,
+            progress=progress,
         )
         if not summary["responses"]:
             reasons = ", ".join(summary.get("exceptions") or {}) or "no response"
@@ -256,6 +262,7 @@ def crawl(
     delay: float | None,
     refetch_days: float,
     log_level: str,
+    progress: CrawlProgress | None = None,
 ) -> dict[str, Any]:
     """Run the spiders in a child process and return its summary.
 
@@ -295,7 +302,7 @@ def crawl(
         with log_path.open("wb") as log:
             child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
             try:
-                returncode = child.wait()
+                returncode = _wait(child, state_dir, run_id, progress)
             finally:
                 _stop(child)
 
@@ -309,6 +316,43 @@ def crawl(
             logs.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(log_path, logs / f"{run_id}.log")
         return summary
+
+
+def _wait(
+    child: subprocess.Popen[bytes],
+    state_dir: Path,
+    run_id: str,
+    progress: CrawlProgress | None,
+) -> int:
+    """Wait for the crawl, telling *progress* how many attachments it fetched."""
+    if progress is None:
+        return child.wait()
+
+    while True:
+        try:
+            returncode = child.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            _report_fetched(state_dir, run_id, progress)
+        else:
+            _report_fetched(state_dir, run_id, progress)
+            return returncode
+
+
+def _report_fetched(state_dir: Path, run_id: str, progress: CrawlProgress) -> None:
+    """Tell *progress* the attachments the crawl of *run_id* has recorded so far."""
+    path = state_dir / DB_NAME
+    sql = "select count(*) from fetches where run_id = ? and target = 'attachment'"
+    try:
+        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1)
+        try:
+            row = connection.execute(sql, [run_id]).fetchone()
+        finally:
+            connection.close()
+    except sqlite3.Error:
+        # No database yet, no tables yet, or the crawler holds a lock: the
+        # count is told on the next look.
+        return
+    progress(int(row[0]))
 
 
 def _stop(child: subprocess.Popen[bytes]) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from monitor.parsers.docx import parse_docx
 from monitor.parsers.office import parse_ole
@@ -12,28 +14,56 @@ from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus
 from monitor.parsers.xlsx import parse_xlsx
 from monitor.sniff import Kind, sniff
 
-__all__ = ["ParseStatus", "ParsedDocument", "ParsedRow", "parse_attachment"]
+__all__ = [
+    "PARSERS",
+    "ParseStatus",
+    "ParsedDocument",
+    "ParsedRow",
+    "Parser",
+    "parse_attachment",
+    "parser_version",
+]
 
-# Bumped whenever a parser changes what it extracts, so that stored batches can
-# tell which parser produced them.
-PARSER_VERSION = "docx-1+pdf-1+xlsx-1+xls-1"
+
+@dataclass(frozen=True)
+class Parser:
+    """A parser for one kind of file, with the version of what it extracts.
+
+    The version is bumped whenever the parser changes what it extracts, so that
+    stored batches can tell which parser produced them and ``cacwatch reparse``
+    can say which batches were read by an older one.
+    """
+
+    name: str
+    version: str
+    parse: Callable[[bytes], ParsedDocument]
+
+
+# The parser of each file kind. ``parse_attachment`` looks its parser up here on
+# every call, so a replacement registered here is used everywhere at once.
+PARSERS: dict[Kind, Parser] = {
+    Kind.DOCX: Parser("docx", "1", parse_docx),
+    Kind.PDF: Parser("pdf", "2", parse_pdf),
+    Kind.XLSX: Parser("xlsx", "1", parse_xlsx),
+    # Legacy .xls and .doc files, and password-protected Office files.
+    Kind.OLE: Parser("ole", "1", lambda data: parse_ole(data, parse_attachment)),
+}
+
+
+def parser_version() -> str:
+    """The version of the registered parsers together, e.g. ``docx-1+pdf-1``."""
+    return "+".join(f"{parser.name}-{parser.version}" for parser in PARSERS.values())
+
+
+PARSER_VERSION = parser_version()
 
 
 def parse_attachment(data: bytes) -> ParsedDocument:
     """Parse one attachment, choosing the parser from its magic bytes."""
     kind = sniff(data)
-    if kind is Kind.DOCX:
-        return parse_docx(data)
-
-    if kind is Kind.PDF:
-        return parse_pdf(data)
-
-    if kind is Kind.XLSX:
-        return parse_xlsx(data)
-
-    if kind is Kind.OLE:
-        # Legacy .xls and .doc files, and password-protected Office files.
-        return parse_ole(data, parse_attachment)
+    parser = PARSERS.get(kind)
+    if parser is not None:
+        return parser.parse(data)
 
     if kind is Kind.ZIP and not _is_zip(data):
         return ParsedDocument(
