@@ -15,8 +15,10 @@ from typing import Any
 
 import docx
 import pytest
+from click.testing import CliRunner
 
 from crawler.replica.server import Replica
+from monitor.cli import cli
 from monitor.job import run_job
 from monitor.regions import region_by_code
 from monitor.store import Store
@@ -157,6 +159,14 @@ def test_corrected_filing_number_is_one_correction(
     assert _filing(state, MALFORMED)["corrected_to"] == CORRECTED
     assert _filing(state, CORRECTED)["algorithm_name"] == "美团配送调度决策算法"
     assert f"{MALFORMED} → {CORRECTED}" in outcome.report
+
+    listed = CliRunner().invoke(
+        cli, ["events", "--state", str(state), "--kind", "correction", "--json"]
+    )
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    assert len(lines) == 1
+    assert json.loads(lines[0])["payload"]["before_filing_key"] == MALFORMED
 
 
 def test_row_removed_from_a_reissued_list_is_removed_not_cancelled(
