@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from sqlite_utils import Database
 
 from monitor.entities import entity_key, parent_name, renames_in_note
+from monitor.migrations import migrations
 from monitor.numbers import province_code
 from monitor.regions import division_path, find_region
 from monitor.reissue import compare_versions
@@ -158,3 +161,40 @@ def test_compare_versions_tells_each_kind_of_change() -> None:
 def test_compare_versions_of_equal_rows_is_empty() -> None:
     rows = [_row("A1", "甲公司", "甲算法")]
     assert not compare_versions(rows, [dict(r) for r in rows])
+
+
+def test_migration_fills_provinces_and_sources_of_an_older_state() -> None:
+    db = Database(memory=True)
+    migrations.apply(db, stop_before="m004_registry_events")
+    old_filings: list[dict[str, Any]] = [
+        {
+            "filing_key": "网信算备110108224236606220017号",
+            "filing_no": "网信算备110108224236606220017号",
+            "cancelled_batch_id": 7,
+        },
+        {
+            "filing_key": "Beijing-X-20240101",
+            "filing_no": "Beijing-X-20240101",
+            "region": "北京市",
+        },
+        {"filing_key": "bad", "filing_no": "bad", "region": "黑龙江 省"},
+    ]
+    db.table("filings").insert_all(old_filings)
+    db.table("rows").insert(
+        {
+            "batch_id": 1,
+            "table_index": 0,
+            "row_index": 1,
+            "filing_no": "Shinghai-Y-20240729S0020",
+        }
+    )
+
+    migrations.apply(db)
+
+    filings = {row["filing_key"]: row for row in db.table("filings").rows}
+    assert [row["province_code"] for row in filings.values()] == ["11", "11", "23"]
+    sources = json.loads(filings["网信算备110108224236606220017号"]["cancel_sources"])
+    assert sources == [{"source": "notice", "batch_id": 7}]
+    assert filings["bad"]["cancel_sources"] is None
+    assert next(iter(db.table("rows").rows))["province_code"] == "31"
+    assert db.table("entity_aliases").exists()
