@@ -123,41 +123,7 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
             result.held.append(batch["id"])
             continue
 
-        semantics = semantics_of(batch["list_kind"])
-        previous = (
-            previous_version(store, batch) if semantics.compares_reissues else None
-        )
-        backfill = (
-            not result.baseline and previous is None and _is_backfill(store, batch)
-        )
-        note = _known_file_note(store, batch)
-        if batch["list_kind"] == RELIST:
-            note = "a relist of a whole year: its filings are not news"
-        quiet = result.baseline or backfill
-        with store.transaction():
-            if semantics.cancels:
-                created = _apply_cancellations(store, batch, run_id, emit=not quiet)
-            else:
-                created = 0
-                if previous is not None:
-                    created, counts = apply_reissue(
-                        store, batch, previous, run_id, emit=not quiet
-                    )
-                    note = f"{note}: {_describe(counts)}"
-                emit = not quiet and semantics.announces_filings
-                created += _apply_batch(store, batch, run_id, emit=emit)
-            store.db.table("batches").update(
-                batch["id"],
-                {
-                    "diffed_at": now(),
-                    "diff_run_id": run_id,
-                    "baseline": int(result.baseline),
-                },
-            )
-        if note:
-            result.notes[batch["id"]] = note
-        result.events += created
-        (result.backfilled if backfill else result.applied).append(batch["id"])
+        _apply(store, batch, run_id, result)
 
     link_branches(store)
 
@@ -168,6 +134,45 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
         len(result.held),
     )
     return result
+
+
+def _apply(
+    store: Store, batch: dict[str, Any], run_id: str, result: DiffResult
+) -> None:
+    """Apply one complete batch in one transaction, as its list kind says."""
+    semantics = semantics_of(batch["list_kind"])
+    previous = previous_version(store, batch) if semantics.compares_reissues else None
+    backfill = not result.baseline and previous is None and _is_backfill(store, batch)
+    note = _known_file_note(store, batch)
+    if batch["list_kind"] == RELIST:
+        note = "a relist of a whole year: its filings are not news"
+    quiet = result.baseline or backfill
+
+    with store.transaction():
+        if semantics.cancels:
+            created = _apply_cancellations(store, batch, run_id, emit=not quiet)
+        else:
+            created = 0
+            if previous is not None:
+                created, counts = apply_reissue(
+                    store, batch, previous, run_id, emit=not quiet
+                )
+                note = f"{note}: {_describe(counts)}"
+            emit = not quiet and semantics.announces_filings
+            created += _apply_batch(store, batch, run_id, emit=emit)
+        store.db.table("batches").update(
+            batch["id"],
+            {
+                "diffed_at": now(),
+                "diff_run_id": run_id,
+                "baseline": int(result.baseline),
+            },
+        )
+
+    if note:
+        result.notes[batch["id"]] = note
+    result.events += created
+    (result.backfilled if backfill else result.applied).append(batch["id"])
 
 
 def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
@@ -182,7 +187,7 @@ def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
         return None
     if earlier[0]["sha256"] == batch["sha256"]:
         return f"the same file as {earlier[0]['name']}, linked from another notice"
-    return "new bytes for a list already read (re-issued by CAC)"
+    return "new bytes for a list already read, re-issued by CAC"
 
 
 def _describe(counts: dict[str, int]) -> str:

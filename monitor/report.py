@@ -153,6 +153,10 @@ def _events_section(store: Store, run_id: str) -> list[str]:
         ),
     ]
 
+    if not total:
+        # Only changes to lists already published: no empty "new" sections.
+        return lines + _cancelled_lines(cancelled) + _edits_lines(edits)
+
     new_filings = sum(len(filings[key]) for key in new_keys)
     lines += [
         "",
@@ -172,12 +176,17 @@ def _events_section(store: Store, run_id: str) -> list[str]:
         lines.append(f"  * {names[key]}")
         lines += [f"      {_filing_line(f)}" for f in filings[key]]
 
-    if cancelled:
-        lines += ["", f"Cancelled filings ({len(cancelled)})"]
-        for payload in cancelled:
-            when = f", {payload['cancelled_on']}" if payload.get("cancelled_on") else ""
-            lines.append(f"  - {payload['entity_name']}: {_filing_line(payload)}{when}")
-    return lines + _edits_lines(edits)
+    return lines + _cancelled_lines(cancelled) + _edits_lines(edits)
+
+
+def _cancelled_lines(cancelled: list[dict[str, Any]]) -> list[str]:
+    if not cancelled:
+        return []
+    lines = ["", f"Cancelled filings ({len(cancelled)})"]
+    for payload in cancelled:
+        when = f", {payload['cancelled_on']}" if payload.get("cancelled_on") else ""
+        lines.append(f"  - {payload['entity_name']}: {_filing_line(payload)}{when}")
+    return lines
 
 
 # Changes CAC made to lists it had already published, in report order.

@@ -153,7 +153,7 @@ def test_reissued_attachment_is_a_new_version_and_no_new_filing(
         store.close()
     assert outcome.kind == "update"
     assert f"{title} — " in outcome.report
-    assert "re-issued by CAC): no row changed" in outcome.report
+    assert "re-issued by CAC: no row changed" in outcome.report
 
 
 def test_crash_during_diff_then_rerun_gives_same_events_once(

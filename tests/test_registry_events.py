@@ -124,7 +124,8 @@ def test_cancellation_remark_in_a_reissued_list_is_one_modification(
     assert filing["cancelled_batch_id"] == events[0]["batch_id"]
     assert [s["source"] for s in json.loads(filing["cancel_sources"])] == ["remark"]
     assert "Modified filings (变更, in re-issued lists) (1)" in outcome.report
-    assert "已注销, marked cancelled" in outcome.report
+    assert "→ 已注销 (marked cancelled)" in outcome.report
+    assert "New registrants" not in outcome.report
 
     # Running again changes nothing and records nothing twice.
     again = run_job(
