@@ -29,6 +29,7 @@ from monitor.job import (
     SiteUnreachable,
     run_job,
 )
+from monitor.registrants import find_registrants, registrant_text
 from monitor.store import DB_NAME, OutdatedState, Store
 
 logger = logging.getLogger(__name__)
@@ -383,6 +384,28 @@ def replica(as_of: dt.datetime, host: str, port: int, beian_port: int) -> None:
         serve(as_of.date(), host, port, on_ready=ready, beian_port=beian_port)
     except (OSError, OverflowError) as exc:
         raise click.ClickException(f"cannot serve on {host}:{port}: {exc}") from exc
+
+
+@cli.command()
+@state_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def registrant(state_dir: Path, name: str, as_json: bool) -> None:
+    """Show the registrants whose name, or former name, contains NAME.
+
+    For each: its spellings, former names (aliases), parent company or branch
+    offices, and its filings by series and province.
+    """
+    store = _open_existing(state_dir)
+    found = find_registrants(store, name)
+    if not found:
+        raise click.ClickException(f"no registrant matches {name!r}")
+
+    for record in found:
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        click.echo(registrant_text(record))
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:

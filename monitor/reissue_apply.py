@@ -82,10 +82,20 @@ def apply_reissue(
         *_corrections(store, batch, previous, changes, run_id, context),
         *_removals(store, batch, previous, changes, run_id, context),
     ]
-    if not changes:
+    if not events and not _announces_filings(store, changes):
         events.append(_reissued(batch, previous, run_id, counts))
     logger.info("Re-issued list %s: %s", batch["name"], counts)
     return (store_events(store, events) if emit else 0), counts
+
+
+def _announces_filings(store: Store, changes: RowChanges) -> bool:
+    """Whether an added row is a filing number never seen (a new_filing event)."""
+    return any(
+        not store.scalar(
+            "select 1 from filings where filing_key = ?", [row["filing_key"]]
+        )
+        for row in changes.added
+    )
 
 
 def _modifications(
@@ -224,8 +234,12 @@ def _reissued(
     run_id: str,
     counts: dict[str, int],
 ) -> dict[str, Any]:
-    """The one trace of a re-upload whose new bytes change no row."""
-    summary = f"Re-issued {batch['name']} with new bytes; no row changed"
+    """The one trace of a re-upload that yields no other event."""
+    added = counts["added"]
+    what = (
+        f"{added} rows added, all known from other lists" if added else "no row changed"
+    )
+    summary = f"Re-issued {batch['name']} with new bytes; {what}"
     payload = {
         **provenance(batch, None),
         "previous": provenance(previous, None),

@@ -195,7 +195,7 @@ _EDIT_HEADINGS = {
     MODIFICATION: "Modified filings (变更, in re-issued lists)",
     CORRECTION: "Corrected filing numbers (备案编号更正)",
     REMOVED_FROM_LIST: "Removed from re-issued lists (清单删除, not cancellations)",
-    REISSUED_ATTACHMENT: "Re-issued attachments with no row changed (附件重新上传)",
+    REISSUED_ATTACHMENT: "Re-issued attachments that changed no filing (附件重新上传)",
 }
 
 
@@ -211,7 +211,9 @@ def _edits_lines(edits: dict[str, list[dict[str, Any]]]) -> list[str]:
 
 def _edit_line(kind: str, payload: dict[str, Any]) -> str:
     if kind == REISSUED_ATTACHMENT:
-        return f"• {payload['batch']} ({payload['row_count']} rows, none changed)"
+        added = payload["reissue"]["added"]
+        what = f"{added} added, known from other lists" if added else "none changed"
+        return f"• {payload['batch']} ({payload['row_count']} rows, {what})"
     where = f" (in {payload['batch']})"
     if kind == REMOVED_FROM_LIST:
         return f"x {payload['entity_name']}: {_filing_line(payload)}{where}"

@@ -312,3 +312,25 @@ def test_renames_in_remarks_are_aliases(window_state: Path) -> None:
     for branch in branches:
         assert branch["name"].startswith(branch["parent"])
         assert branch["name"].endswith("分公司")
+
+
+def test_registrant_command_shows_former_names_and_provinces(
+    loaded_state: Path,
+) -> None:
+    runner = CliRunner()
+
+    shown = runner.invoke(cli, ["registrant", "--state", str(loaded_state), "上海识装"])
+    as_json = runner.invoke(
+        cli, ["registrant", "--state", str(loaded_state), "--json", "上海识装"]
+    )
+    missing = runner.invoke(
+        cli, ["registrant", "--state", str(loaded_state), "没有这家公司"]
+    )
+
+    assert shown.exit_code == 0, shown.output
+    assert "former name: 上海识装信息科技有限公司 (remark)" in shown.output
+    assert "上海市 Shanghai" in shown.output
+    records = [json.loads(line) for line in as_json.output.splitlines()]
+    assert any(r["key"].startswith("上海得物") for r in records)
+    assert missing.exit_code == 1
+    assert "no registrant matches" in missing.output
