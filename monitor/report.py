@@ -223,9 +223,7 @@ def _edit_line(kind: str, payload: dict[str, Any]) -> str:
         for c in payload["changes"]
     )
     mark = "≈" if kind == CORRECTION else "~"
-    cancelled = (
-        " — 已注销, marked cancelled" if payload.get("cancellation_remark") else ""
-    )
+    cancelled = " (marked cancelled)" if payload.get("cancellation_remark") else ""
     return (
         f"{mark} {payload['entity_name']}: {display_name(payload)} "
         f"[{payload['filing_no']}] — {changes}{cancelled}{where}"
