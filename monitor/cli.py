@@ -55,6 +55,7 @@ from monitor.job import (
     run_job,
     state_lock,
 )
+from monitor.registrants import find_registrants, registrant_text
 from monitor.reparse import ReparsePlan, UnknownBatch, apply_reparse, plan_reparse
 from monitor.reparse_report import describe_applied, describe_plan
 from monitor.schema import TABLES
@@ -602,6 +603,28 @@ def _check_config(state_dir: Path, config_file: Path | None) -> None:
         check_config(state_dir, config_file)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@cli.command()
+@state_option
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+def registrant(state_dir: Path, name: str, as_json: bool) -> None:
+    """Show the registrants whose name, or former name, contains NAME.
+
+    For each: its spellings, former names (aliases), parent company or branch
+    offices, and its filings by series and province.
+    """
+    store = _open_existing(state_dir)
+    found = find_registrants(store, name)
+    if not found:
+        raise click.ClickException(f"no registrant matches {name!r}")
+
+    for record in found:
+        if as_json:
+            click.echo(json.dumps(record, ensure_ascii=False))
+            continue
+        click.echo(registrant_text(record))
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:

@@ -5,8 +5,13 @@ How a batch is applied depends on its list kind (``crawler.topics``,
 whole register: a filing missing from a later list is not a removal, and only
 filing numbers never seen before produce events. A **relist** repeats a year
 already published and produces none. A **cancellation** notice marks the
-filings it names. Old attachments that CAC re-issues with new bytes are parsed
-as batches of their own; their known filings produce no "new" events.
+filings it names. What each kind means is stated once, in
+``monitor.semantics``.
+
+An attachment that CAC re-issues with new bytes is parsed as a batch of its
+own and compared row by row with the previous version (``monitor.reissue``):
+``modification``, ``correction`` and ``removed_from_list`` events, or one
+``reissued_attachment`` event when the new bytes change no row.
 
 The first run on an empty state is an *initial load*: it fills the state and
 records no per-filing events, since every filing ever published would
@@ -15,7 +20,6 @@ otherwise be "new".
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -24,27 +28,59 @@ from typing import Any
 from crawler.topics import (
     ALGORITHM,
     CANCELLATION,
-    CANCELLED,
     DEEP_SYNTHESIS,
     GENERATIVE_AI,
     RELIST,
 )
-from monitor.fields import FIELDS
+from monitor.entities import (
+    RENAME_REMARK,
+    RENAMED_FILING,
+    link_branches,
+    record_alias,
+    renames_in_note,
+)
+from monitor.events import (
+    CANCELLATION_EVENT,
+    CORRECTION,
+    EVENT_KINDS,
+    MODIFICATION,
+    NEW_FILING,
+    NEW_REGISTRANT,
+    REISSUED_ATTACHMENT,
+    REMOVED_FROM_LIST,
+    display_name,
+    event_id,
+    filing_payload,
+    make_event,
+    store_events,
+)
+from monitor.filings import NOTICE, add_cancel_source, cancel_sources, insert_filing
+from monitor.reissue_apply import apply_reissue, previous_version
+from monitor.semantics import semantics_of
 from monitor.store import Store, now
 
 logger = logging.getLogger(__name__)
 
-NEW_FILING = "new_filing"
-NEW_REGISTRANT = "new_registrant"
-CANCELLATION_EVENT = "cancellation"
-EVENT_KINDS = (NEW_FILING, NEW_REGISTRANT, CANCELLATION_EVENT)
+# Re-exported: the kinds and the id scheme are part of this module's contract.
+__all__ = [
+    "CANCELLATION_EVENT",
+    "CORRECTION",
+    "EVENT_KINDS",
+    "MODIFICATION",
+    "NEW_FILING",
+    "NEW_REGISTRANT",
+    "REISSUED_ATTACHMENT",
+    "REMOVED_FROM_LIST",
+    "DiffResult",
+    "diff_pending",
+    "display_name",
+    "event_id",
+]
 
 # Order in which the batches of one period are applied, so that the first
 # sighting of a registrant is attributed the same way on every machine;
 # cancellations come last, after the lists that hold the filings they end.
 SERIES_ORDER = {ALGORITHM: 0, DEEP_SYNTHESIS: 1, GENERATIVE_AI: 2, CANCELLATION: 3}
-
-FILING_FIELDS = tuple(field.name for field in FIELDS if field.name != "seq")
 
 
 @dataclass
@@ -59,11 +95,6 @@ class DiffResult:
     notes: dict[int, str] = field(default_factory=dict)
     held: list[int] = field(default_factory=list)
     events: int = 0
-
-
-def event_id(kind: str, key: str) -> str:
-    """Deterministic id: a change is recorded once, however often it is seen."""
-    return hashlib.sha256(f"{kind}\n{key}".encode()).hexdigest()[:20]
 
 
 def in_baseline_mode(store: Store) -> bool:
@@ -92,29 +123,9 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
             result.held.append(batch["id"])
             continue
 
-        backfill = not result.baseline and _is_backfill(store, batch)
-        note = _known_file_note(store, batch)
-        if batch["list_kind"] == RELIST:
-            note = "a relist of a whole year: its filings are not news"
-        if note:
-            result.notes[batch["id"]] = note
-        quiet = result.baseline or backfill
-        with store.transaction():
-            if batch["list_kind"] == CANCELLED:
-                created = _apply_cancellations(store, batch, run_id, emit=not quiet)
-            else:
-                emit = not quiet and batch["list_kind"] != RELIST
-                created = _apply_batch(store, batch, run_id, emit=emit)
-            store.db.table("batches").update(
-                batch["id"],
-                {
-                    "diffed_at": now(),
-                    "diff_run_id": run_id,
-                    "baseline": int(result.baseline),
-                },
-            )
-        result.events += created
-        (result.backfilled if backfill else result.applied).append(batch["id"])
+        _apply(store, batch, run_id, result)
+
+    link_branches(store)
 
     logger.info(
         "Diffed %d batches (%d events, %d held)",
@@ -123,6 +134,45 @@ def diff_pending(store: Store, run_id: str) -> DiffResult:
         len(result.held),
     )
     return result
+
+
+def _apply(
+    store: Store, batch: dict[str, Any], run_id: str, result: DiffResult
+) -> None:
+    """Apply one complete batch in one transaction, as its list kind says."""
+    semantics = semantics_of(batch["list_kind"])
+    previous = previous_version(store, batch) if semantics.compares_reissues else None
+    backfill = not result.baseline and previous is None and _is_backfill(store, batch)
+    note = _known_file_note(store, batch)
+    if batch["list_kind"] == RELIST:
+        note = "a relist of a whole year: its filings are not news"
+    quiet = result.baseline or backfill
+
+    with store.transaction():
+        if semantics.cancels:
+            created = _apply_cancellations(store, batch, run_id, emit=not quiet)
+        else:
+            created = 0
+            if previous is not None:
+                created, counts = apply_reissue(
+                    store, batch, previous, run_id, emit=not quiet
+                )
+                note = f"{note}: {_describe(counts)}"
+            emit = not quiet and semantics.announces_filings
+            created += _apply_batch(store, batch, run_id, emit=emit)
+        store.db.table("batches").update(
+            batch["id"],
+            {
+                "diffed_at": now(),
+                "diff_run_id": run_id,
+                "baseline": int(result.baseline),
+            },
+        )
+
+    if note:
+        result.notes[batch["id"]] = note
+    result.events += created
+    (result.backfilled if backfill else result.applied).append(batch["id"])
 
 
 def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
@@ -137,9 +187,12 @@ def _known_file_note(store: Store, batch: dict[str, Any]) -> str | None:
         return None
     if earlier[0]["sha256"] == batch["sha256"]:
         return f"the same file as {earlier[0]['name']}, linked from another notice"
-    # Row-level changes of re-issued lists are not reported yet: the known
-    # filings simply produce no new-filing events.
-    return "new bytes for a list already read (re-issued by CAC)"
+    return "new bytes for a list already read, re-issued by CAC"
+
+
+def _describe(counts: dict[str, int]) -> str:
+    parts = [f"{n} {what}" for what, n in counts.items() if n]
+    return ", ".join(parts) or "no row changed"
 
 
 def _apply_cancellations(
@@ -151,7 +204,6 @@ def _apply_cancellations(
         "order by table_index, row_index",
         [batch["id"]],
     )
-    filings = store.db.table("filings")
     stamp = now()
     events = []
     for row in rows:
@@ -161,45 +213,20 @@ def _apply_cancellations(
         )
         if not known:
             # Cancelled before cacwatch saw it listed: keep what the notice says.
-            _insert_filing(store, row, batch, stamp)
-        elif known[0]["cancelled_batch_id"] is not None:
-            continue
-        filings.update(
-            row["filing_key"],
-            {"cancelled_on": row["cancelled_on"], "cancelled_batch_id": batch["id"]},
+            insert_filing(store, row, batch, stamp)
+        # One cancellation event per filing: a notice after another notice is
+        # corroboration. A 已注销 remark never made an event of its own (it is
+        # a modification), so the first notice still announces the end.
+        by_notice = any(
+            s["source"] == NOTICE for s in cancel_sources(store, row["filing_key"])
         )
-        if emit:
+        add_cancel_source(store, row["filing_key"], NOTICE, batch, row["cancelled_on"])
+        if emit and not by_notice:
             events.append(
                 _event(CANCELLATION_EVENT, row["filing_key"], run_id, batch, row)
             )
 
-    return _store_events(store, events)
-
-
-def _insert_filing(
-    store: Store, row: dict[str, Any], batch: dict[str, Any], stamp: str
-) -> None:
-    store.db.table("filings").insert(
-        {
-            "filing_key": row["filing_key"],
-            "series": batch["series"],
-            "entity_key": row["entity_key"],
-            "record_type": row.get("record_type"),
-            **{name: row[name] for name in FILING_FIELDS},
-            "first_batch_id": batch["id"],
-            "last_batch_id": batch["id"],
-            "first_seen": stamp,
-            "last_seen": stamp,
-        }
-    )
-
-
-def _store_events(store: Store, events: list[dict[str, Any]]) -> int:
-    """Insert events once each; return how many this batch found."""
-    unique = {event["id"]: event for event in events}
-    if unique:
-        store.db.table("events").insert_all(unique.values(), ignore=True)
-    return len(unique)
+    return store_events(store, events)
 
 
 def _is_backfill(store: Store, batch: dict[str, Any]) -> bool:
@@ -230,15 +257,39 @@ def _apply_batch(
 
     for row in rows:
         known_entity, first_here = _touch_entity(store, row, batch["id"], run_id, stamp)
-        if store.scalar(
-            "select 1 from filings where filing_key = ?", [row["filing_key"]]
-        ):
+        for old_name, _ in renames_in_note(row["note"]):
+            record_alias(
+                store,
+                old_name,
+                row["entity_key"],
+                RENAME_REMARK,
+                batch["id"],
+                row["filing_key"],
+            )
+        listed_as = store.scalar(
+            "select entity_key from filings where filing_key = ?", [row["filing_key"]]
+        )
+        if listed_as is not None:
+            if listed_as != row["entity_key"]:
+                # One filing under a new name: the registrant was renamed.
+                old_name = store.scalar(
+                    "select entity_name from filings where filing_key = ?",
+                    [row["filing_key"]],
+                )
+                record_alias(
+                    store,
+                    old_name or listed_as,
+                    row["entity_key"],
+                    RENAMED_FILING,
+                    batch["id"],
+                    row["filing_key"],
+                )
             filings.update(
                 row["filing_key"], {"last_batch_id": batch["id"], "last_seen": stamp}
             )
             continue
 
-        _insert_filing(store, row, batch, stamp)
+        insert_filing(store, row, batch, stamp)
         if not emit:
             continue
 
@@ -248,7 +299,7 @@ def _apply_batch(
             _event(NEW_FILING, row["filing_key"], run_id, batch, row, known_entity)
         )
 
-    return _store_events(store, events)
+    return store_events(store, events)
 
 
 def _touch_entity(
@@ -293,11 +344,6 @@ def _touch_entity(
     return known, first_batch == batch_id
 
 
-def display_name(row: dict[str, Any]) -> str:
-    """What was filed: the algorithm, or the model, app or feature."""
-    return str(row.get("algorithm_name") or row.get("service_name") or "")
-
-
 def _event(
     kind: str,
     key: str,
@@ -320,23 +366,7 @@ def _event(
             f"({who} registrant {row['entity_name']})"
         )
     payload = {
-        "batch": batch["name"],
-        "period": batch["period"],
         "registrant": "known" if known_entity else "new",
-        "row": {"table": row["table_index"], "row": row["row_index"]},
-        "attachment_sha256": batch["sha256"],
-        "record_type": row.get("record_type"),
-        **{name: row[name] for name in FILING_FIELDS},
+        **filing_payload(batch, row),
     }
-    return {
-        "id": event_id(kind, key),
-        "run_id": run_id,
-        "batch_id": batch["id"],
-        "kind": kind,
-        "series": batch["series"],
-        "filing_key": row["filing_key"],
-        "entity_key": row["entity_key"],
-        "summary": summary,
-        "payload": json.dumps(payload, ensure_ascii=False),
-        "created_at": now(),
-    }
+    return make_event(kind, key, run_id, batch, row, summary, payload)

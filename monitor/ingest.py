@@ -12,7 +12,7 @@ from crawler.topics import list_kind
 from monitor.archive import Archive
 from monitor.entities import entity_key
 from monitor.fields import FIELDS, normalise_filing_no, period_of
-from monitor.numbers import parse_number
+from monitor.numbers import parse_number, province_code
 from monitor.parsers import PARSER_VERSION, parse_attachment
 from monitor.parsers.result import ParsedDocument, ParseStatus
 from monitor.store import Store, now
@@ -136,6 +136,7 @@ def _row_record(batch_id: int, row: Any, record_type: str | None) -> dict[str, A
     }
     for field in FIELDS:
         record[field.name] = row.fields.get(field.name)
+    record["province_code"] = province_code(row.filing_no, record.get("region"))
     return record
 
 

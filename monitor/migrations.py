@@ -225,6 +225,48 @@ def m003_series_semantics(db: Database) -> None:
 
 
 @migrations()
+def m004_registry_events(db: Database) -> None:
+    """Provinces, cancellation sources, corrections, re-issues and aliases."""
+    # Imported here: the backfill reads numbers as this version understands them.
+    from monitor.numbers import province_code
+
+    for table in ("rows", "filings"):
+        db.table(table).add_column("province_code", str)
+    db.table("filings").add_column("cancel_sources", str)
+    db.table("filings").add_column("corrected_to", str)
+    db.table("filings").add_column("removed_batch_id", int)
+    db.table("entities").add_column("parent_key", str)
+    db.table("batches").add_column("reissue_of", int)
+    db.table("batches").add_column("changes", str)
+    db.table("entity_aliases").create(
+        {
+            "alias_key": str,
+            "entity_key": str,
+            "alias_name": str,
+            "source": str,
+            "batch_id": int,
+            "filing_key": str,
+        },
+        pk=("alias_key", "entity_key"),
+    )
+
+    for table, key in (("rows", "rowid"), ("filings", "filing_key")):
+        found = db.execute(f"select {key}, filing_no, region from {table}").fetchall()
+        for ident, filing_no, region in found:
+            code = province_code(filing_no, region)
+            if code:
+                db.execute(
+                    f"update {table} set province_code = ? where {key} = ?",
+                    [code, ident],
+                )
+    db.execute(
+        "update filings set cancel_sources = json_array(json_object("
+        "'source', 'notice', 'batch_id', cancelled_batch_id)) "
+        "where cancelled_batch_id is not null"
+    )
+
+
+@migrations()
 def m006_outbox(db: Database) -> None:
     """Alert delivery: the channels of each subscription and the digests to send."""
     db.table("channels").create(

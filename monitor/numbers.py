@@ -19,7 +19,13 @@ import re
 from dataclasses import dataclass
 
 from monitor.fields import squash
-from monitor.regions import Region, region_by_code, region_by_pinyin
+from monitor.regions import (
+    CENTRAL_SOE,
+    Region,
+    region_by_code,
+    region_by_name,
+    region_by_pinyin,
+)
 
 FILING = "filing"  # 备案
 REGISTRATION = "registration"  # 登记
@@ -77,6 +83,21 @@ def parse_number(raw: str) -> NumberInfo:
         serial=match.group("serial") or None,
         spelling_fixed=fixed,
     )
+
+
+def province_code(filing_no: str | None, region: str | None = None) -> str | None:
+    """The two-digit GB/T 2260 province code of a filing, when it can be told.
+
+    Taken from the number (district code or pinyin prefix), else from the
+    属地 cell. Central state-owned enterprises (国资委) belong to no province
+    and get none.
+    """
+    found = parse_number(filing_no).region if filing_no else None
+    if found is None and region:
+        found = region_by_name(region)
+    if found is None or found is CENTRAL_SOE:
+        return None
+    return found.code
 
 
 _DATE = re.compile(r"(\d{4})\s*[/.年-]\s*(\d{1,2})\s*[/.月-]\s*(\d{1,2})日?")

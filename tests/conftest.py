@@ -76,7 +76,10 @@ def registrant_key(name: str) -> str:
     squashed = re.sub(
         r"[\s\u200b\u200c\u200d\u2060\ufeff]", "", unicodedata.normalize("NFKC", name)
     )
-    return squashed.translate(str.maketrans("〔〕［］[]", "()()()"))
+    unified = squashed.translate(str.maketrans("〔〕［］[]", "()()()"))
+    # Company-suffix variants of one company (docs/fields.md).
+    unified = unified.replace("(集团)", "")
+    return re.sub(r"(有限责任公司|股份有限公司)$", "有限公司", unified)
 
 
 def filing_key(number: str) -> str:
@@ -95,6 +98,9 @@ class Expected:
     series_filings: dict[str, set[str]] = field(default_factory=dict)
     registrants: set[str] = field(default_factory=set)
     cancellations: set[str] = field(default_factory=set)
+    # New filings whose registrant was listed before (new filings by a known
+    # registrant).
+    by_known_registrants: set[str] = field(default_factory=set)
 
     @property
     def event_count(self) -> int:
@@ -147,6 +153,9 @@ def expected_changes(before: date = BEFORE, after: date = AFTER) -> Expected:
             expected.series_filings.setdefault(series, set()).update(new)
             expected.listed_filings |= new
             expected.registrants |= {e for _, e in pairs} - earlier_entities
+            expected.by_known_registrants |= {
+                f for f, e in pairs if f in new and e in earlier_entities
+            }
 
     cancelled_before: set[str] = set()
     for notice in cancel_notices():

@@ -126,6 +126,7 @@ class SiteState(Protocol):
 
     as_of: date
     overrides: dict[str, bytes]
+    reissues: dict[str, list[tuple[date, bytes]]]
     require_referer: bool
     referer_prefix: str | None
     robots_disallow: list[str]
@@ -143,6 +144,15 @@ def refuses_referer(state: SiteState, request: Request) -> bool:
     return not referer or (prefix is not None and not referer.startswith(prefix))
 
 
+def reissued_bytes(state: SiteState, attachment: Attachment) -> bytes | None:
+    """The newest re-issue of an attachment dated on or before the replica's day."""
+    dated = state.reissues.get(attachment.label) or state.reissues.get(
+        attachment.filename, []
+    )
+    current = [(day, data) for day, data in dated if day <= state.as_of]
+    return max(current, key=lambda item: item[0])[1] if current else None
+
+
 def attachment_response(state: SiteState, attachment: Attachment) -> Response:
     """Serve an attachment's bytes, or its override, as a download.
 
@@ -153,6 +163,8 @@ def attachment_response(state: SiteState, attachment: Attachment) -> Response:
     override = state.overrides.get(attachment.label)
     if override is None:
         override = state.overrides.get(attachment.filename)
+    if override is None:
+        override = reissued_bytes(state, attachment)
     body = attachment.path.read_bytes() if override is None else override
     disposition = "attachment; filename*=UTF-8''" + quote(
         attachment.download_name, safe=""

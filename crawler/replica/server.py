@@ -59,6 +59,9 @@ class Replica:
     - ``as_of``: the day the site is shown as of.
     - ``overrides``: attachment name (or stored file name, ``genai/….pdf``) →
       bytes served instead of the file.
+    - ``reissues``: attachment name (or stored file name) → ``(day, bytes)``
+      pairs: from each day on, the link serves those bytes instead, as when CAC
+      re-uploads an old list behind the same link. Add them with ``reissue``.
     - ``blocked``: answer everything with the Knownsec WAF block page.
     - ``require_referer`` and ``referer_prefix``: downloads without a Referer
       get an empty 200 page; when a prefix is set, a Referer that does not start
@@ -92,6 +95,7 @@ class Replica:
         self.port = port
         self.beian_port = beian_port
         self.overrides: dict[str, bytes] = {}
+        self.reissues: dict[str, list[tuple[date, bytes]]] = {}
         self.blocked = False
         self.require_referer = True
         self.referer_prefix: str | None = None
@@ -111,6 +115,10 @@ class Replica:
         }
         self._servers: dict[str, _ReplicaServer] = {}
         self._threads: list[threading.Thread] = []
+
+    def reissue(self, name: str, on: date, data: bytes) -> None:
+        """Serve *data* behind the attachment *name* from day *on* on."""
+        self.reissues.setdefault(name, []).append((on, data))
 
     @property
     def base_url(self) -> str:
