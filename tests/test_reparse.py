@@ -13,11 +13,20 @@ from click.testing import CliRunner
 
 from crawler.replica.server import Replica
 from monitor.cli import cli
-from monitor.parsers import PARSERS, ParsedDocument, Parser, ParseStatus
+from monitor.parsers import (
+    PARSER_VERSION,
+    PARSERS,
+    ParsedDocument,
+    Parser,
+    ParseStatus,
+)
 from monitor.parsers.docx import parse_docx
 from monitor.parsers.result import RowIssue
 from monitor.sniff import Kind
 from tests.conftest import AFTER, run
+
+# The version the parsers report with the changed docx parser below.
+CHANGED_VERSION = PARSER_VERSION.replace("docx-1", "docx-2")
 
 CORRECTION = "（更正）"
 
@@ -76,7 +85,7 @@ def test_an_unchanged_archive_shows_no_difference(state: Path) -> None:
 
     batches = _query(state, "select count(*) n from batches")[0]["n"]
     assert shown.splitlines() == [
-        f"Read {batches} batches again with parsers docx-1+pdf-1: "
+        f"Read {batches} batches again with parsers {PARSER_VERSION}: "
         "0 differ from the stored rows"
     ]
     assert applied.splitlines()[-1] == (
@@ -102,8 +111,9 @@ def test_a_changed_parser_shows_the_exact_differences_and_applies_only_on_reques
 
     assert _digest(state) == digest
     assert shown.splitlines() == [
-        "Read 1 batch again with parsers docx-2+pdf-1: 1 differ from the stored rows",
-        f"batch {batch['id']} {batch['name']} (algorithm, parsed by docx-1+pdf-1): "
+        f"Read 1 batch again with parsers {CHANGED_VERSION}: "
+        "1 differ from the stored rows",
+        f"batch {batch['id']} {batch['name']} (algorithm, parsed by {PARSER_VERSION}): "
         "0 rows added, 1 removed, 1 changed",
         f"  row_count: {batch['row_count']} → {batch['row_count'] - 1}",
         f"  - table {last['table_index']} row {last['row_index']} {last['filing_no']}",
@@ -134,7 +144,7 @@ def test_a_changed_parser_shows_the_exact_differences_and_applies_only_on_reques
         row for row in after["filings"] if row["filing_key"] != first["filing_key"]
     ]
     stored = _query(state, "select * from batches where id = ?", [batch["id"]])[0]
-    assert stored["parser_version"] == "docx-2+pdf-1"
+    assert stored["parser_version"] == CHANGED_VERSION
     assert stored["row_count"] == batch["row_count"] - 1
     assert len(
         _query(state, "select 1 from rows where batch_id = ?", [batch["id"]])
