@@ -222,3 +222,23 @@ def m003_series_semantics(db: Database) -> None:
         },
         pk="id",
     )
+
+
+@migrations()
+def m005_classification(db: Database) -> None:
+    """Sector of each filing and the watchlists its registrant is on."""
+    db.table("classifications").create(
+        {
+            "filing_key": str,
+            "sector": str,
+            "sectors": str,
+            "evidence": str,
+            "classifier_version": str,
+        },
+        pk="filing_key",
+    )
+    db.table("classifications").create_index(["sector"])
+    db.table("watchlist_hits").create(
+        {"watchlist": str, "filing_key": str, "entity_key": str, "evidence": str},
+        pk=("watchlist", "filing_key"),
+    )
