@@ -17,7 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from monitor.analytics import ANALYTICS_EVENT_KINDS, FIRST_APPEARANCE, news_batches
+from monitor.analytics import (
+    ANALYTICS_EVENT_KINDS,
+    FIRST_APPEARANCE,
+    PROVINCE_SHIFT,
+    ROLE_SHIFT,
+    SECTOR_SHIFT,
+    WATCHLIST_HIT,
+    news_batches,
+)
 from monitor.charts import draw_shares
 from monitor.diff import display_name
 from monitor.provinces import province_english
@@ -51,7 +59,9 @@ class ReportError(Exception):
     """The report cannot be made (no such run, nothing to report)."""
 
 
-def report_batches(store: Store, run_id: str | None) -> tuple[str, list[dict[str, Any]]]:
+def report_batches(
+    store: Store, run_id: str | None
+) -> tuple[str, list[dict[str, Any]]]:
     """The run reported on and its batches with new filings."""
     if run_id is not None:
         if not store.scalar("select 1 from runs where id = ?", [run_id]):
@@ -160,18 +170,20 @@ def _analytics_events(store: Store, batch: dict[str, Any], run_id: str) -> list[
         [batch["id"], run_id, *ANALYTICS_EVENT_KINDS],
     )
     blocks = []
-    for title, wanted in (
-        ("Shifts flagged", lambda kind: kind.endswith("_shift")),
-        ("First appearances", lambda kind: kind == FIRST_APPEARANCE),
-        ("Watchlist hits", lambda kind: kind == "watchlist_hit"),
+    for title, kinds in (
+        ("Shifts flagged", (SECTOR_SHIFT, PROVINCE_SHIFT, ROLE_SHIFT)),
+        ("First appearances", (FIRST_APPEARANCE,)),
+        ("Watchlist hits", (WATCHLIST_HIT,)),
     ):
-        items = tuple(e["summary"] for e in events if wanted(e["kind"]))
+        items = tuple(e["summary"] for e in events if e["kind"] in kinds)
         if items:
             blocks += [Block("h3", title), Block("list", items=items)]
     return blocks
 
 
-def _new_filings(store: Store, taxonomy: Taxonomy, batch: dict[str, Any]) -> list[Block]:
+def _new_filings(
+    store: Store, taxonomy: Taxonomy, batch: dict[str, Any]
+) -> list[Block]:
     filings = store.query(
         "select f.*, c.sector from filings f left join classifications c "
         "on c.filing_key = f.filing_key where f.first_batch_id = ? "
@@ -225,7 +237,9 @@ def write_report(
 
     title = f"cacwatch batch report — run {run}"
     path = out / f"report.{fmt}"
-    text = render_html(title, blocks) if fmt == "html" else render_markdown(title, blocks)
+    text = (
+        render_html(title, blocks) if fmt == "html" else render_markdown(title, blocks)
+    )
     path.write_text(text, encoding="utf-8")
     logger.info("Wrote report %s", path)
     return path
@@ -247,7 +261,9 @@ def _markdown_block(block: Block) -> list[str]:
     if block.kind == "table":
         lines = ["| " + " | ".join(block.header) + " |"]
         lines.append("|" + "---|" * len(block.header))
-        lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows]
+        lines += [
+            "| " + " | ".join(_md_cell(c) for c in row) + " |" for row in block.rows
+        ]
         return lines
     if block.kind == "img":
         return [f"![{block.items[0]}]({block.text})"]

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import matplotlib
 
+# Chosen before pyplot is imported: no display is needed or wanted.
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+import matplotlib.pyplot as plt
 
 logger = logging.getLogger(__name__)
 

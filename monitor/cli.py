@@ -33,8 +33,8 @@ from monitor.job import (
     run_job,
     state_lock,
 )
-from monitor.sectors import Taxonomy, TaxonomyError, load_taxonomy
 from monitor.sector_table import sector_lines
+from monitor.sectors import Taxonomy, TaxonomyError, load_taxonomy
 from monitor.store import DB_NAME, OutdatedState, Store
 from monitor.summary import build_summary, format_summary
 
@@ -433,7 +433,9 @@ def _open_existing(state_dir: Path) -> Store:
     is_flag=True,
     help="Classify every filing again with the current taxonomy first.",
 )
-def sectors(state_dir: Path, as_json: bool, unclassified: bool, reclassify: bool) -> None:
+def sectors(
+    state_dir: Path, as_json: bool, unclassified: bool, reclassify: bool
+) -> None:
     """Filings and registrants per sector, and the filings left unclassified."""
     taxonomy = _taxonomy()
     if reclassify:
@@ -469,11 +471,12 @@ def agreement(mistakes: bool) -> None:
         f"({100 * result.accuracy:.1f}%), Cohen's kappa {result.kappa:.3f}, "
         f"{result.unclassified} left unclassified"
     )
-    click.echo(f"{'sector':<22} {'labelled':>8} {'predicted':>9} {'precision':>9} {'recall':>7}")
+    columns = ("labelled", "predicted", "precision", "recall")
+    click.echo(f"{'sector':<22} " + " ".join(f"{name:>9}" for name in columns))
     for score in result.sectors:
         click.echo(
-            f"{score.sector:<22} {score.labelled:>8} {score.predicted:>9} "
-            f"{_ratio(score.precision):>9} {_ratio(score.recall):>7}"
+            f"{score.sector:<22} {score.labelled:>9} {score.predicted:>9} "
+            f"{_ratio(score.precision):>9} {_ratio(score.recall):>9}"
         )
     if mistakes:
         for name, label, predicted in result.mistakes:
@@ -511,7 +514,9 @@ def watchlists(state_dir: Path, as_json: bool, watchlist_id: str | None) -> None
     if watchlist_id:
         sql += " where h.watchlist = ?"
         params.append(watchlist_id)
-    for hit in store.query(sql + " order by h.watchlist, f.entity_key, f.filing_key", params):
+    for hit in store.query(
+        sql + " order by h.watchlist, f.entity_key, f.filing_key", params
+    ):
         if as_json:
             record = {**hit, "evidence": json.loads(hit["evidence"])}
             click.echo(json.dumps(record, ensure_ascii=False))

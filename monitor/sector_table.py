@@ -56,7 +56,9 @@ def breakdown(store: Store, column: str) -> list[dict[str, Any]]:
     groups: dict[str, Counter[str]] = {}
     for row in rows:
         if row["value"]:
-            groups.setdefault(row["value"], Counter())[row["sector"] or "unclassified"] += 1
+            groups.setdefault(row["value"], Counter())[
+                row["sector"] or "unclassified"
+            ] += 1
     return [
         {
             "value": value,
@@ -89,7 +91,10 @@ def sector_lines(store: Store, taxonomy: Taxonomy, *, as_json: bool) -> Iterator
     total = sum(row["filings"] for row in rows)
     left = rows[-1]["filings"]
     yield f"{total} filings; {left} unclassified ({rows[-1]['share']}%)"
-    yield f"{'sector':<22} {'filings':>7} {'share':>6} {'registrants':>11} {'by default':>10}"
+    yield (
+        f"{'sector':<22} {'filings':>7} {'share':>6} {'registrants':>11} "
+        f"{'by default':>10}"
+    )
     for row in rows:
         yield (
             f"{row['sector']:<22} {row['filings']:>7} {row['share']:>5}% "
@@ -101,4 +106,5 @@ def sector_lines(store: Store, taxonomy: Taxonomy, *, as_json: bool) -> Iterator
     ):
         yield title
         for entry in entries:
-            yield f"  {entry['label']}: {entry['filings']} (top sector {entry['top_sector']})"
+            top = entry["top_sector"]
+            yield f"  {entry['label']}: {entry['filings']} (top sector {top})"

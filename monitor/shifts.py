@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import numpy as np
 from scipy.stats import fisher_exact
 
 from monitor.provinces import filing_province, province_label
@@ -122,7 +123,9 @@ def batch_shifts(
     filings = batch_filings(store, batch_id)
     window = [f for other in window_ids for f in batch_filings(store, other)]
     seen_before = {
-        value_of(f, dimension) for other in order[:place] for f in batch_filings(store, other)
+        value_of(f, dimension)
+        for other in order[:place]
+        for f in batch_filings(store, other)
     }
 
     counts = Counter(value_of(f, dimension) for f in filings)
@@ -170,7 +173,9 @@ def _share(
 
     p_value = 1.0
     if total and window_total:
-        table = [[count, total - count], [window_count, window_total - window_count]]
+        table = np.array(
+            [[count, total - count], [window_count, window_total - window_count]]
+        )
         p_value = float(fisher_exact(table).pvalue)
     significant = (
         bool(total and window_total)

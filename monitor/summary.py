@@ -56,7 +56,9 @@ def build_summary(store: Store, taxonomy: Taxonomy, top: int = TOP) -> dict[str,
             sum(1 for f in filings if f["filing_key"] in foreign), total
         ),
         "top_sectors_by_filings": _top_sectors(filings, taxonomy, top, companies=False),
-        "top_sectors_by_companies": _top_sectors(filings, taxonomy, top, companies=True),
+        "top_sectors_by_companies": _top_sectors(
+            filings, taxonomy, top, companies=True
+        ),
         **_provinces(filings, top),
     }
 
@@ -156,7 +158,9 @@ def format_summary(summary: dict[str, Any]) -> str:
     lines += _ranked(summary["top_sectors_by_companies"])
     lines.append(f"Top provinces ({summary['unknown_province']} filings unknown):")
     lines += _ranked(summary["top_provinces"])
-    lines.append(f"Share of the top five provinces: {summary['share_top_five_provinces']}%")
+    lines.append(
+        f"Share of the top five provinces: {summary['share_top_five_provinces']}%"
+    )
     return "\n".join(lines)
 
 

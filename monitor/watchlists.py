@@ -106,7 +106,9 @@ def watchlist_paths(extra: str | None = None) -> list[Path]:
         elif place.is_file():
             paths.append(place)
         else:
-            raise WatchlistError(f"{WATCHLISTS_ENV} names {place}, which does not exist")
+            raise WatchlistError(
+                f"{WATCHLISTS_ENV} names {place}, which does not exist"
+            )
     return paths
 
 

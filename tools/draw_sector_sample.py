@@ -1,6 +1,7 @@
 """Draw the filings of the hand-labelled sector sample (docs/sectors.md).
 
-Usage: .venv/bin/python tools/draw_sector_sample.py STATE_DIR monitor/data/sector_sample.csv
+Usage: .venv/bin/python tools/draw_sector_sample.py STATE_DIR OUT.csv
+(the committed sample is monitor/data/sector_sample.csv)
 
 STATE_DIR is a data directory loaded from the replica as of 2026-05-31. The draw
 is stratified: each series gets a fixed number of rows, spread over its batches
