@@ -232,8 +232,9 @@ def write_report(
     """Write the report (``report.md`` or ``report.html``) and its charts to *out*."""
     out.mkdir(parents=True, exist_ok=True)
     run, batches = report_batches(store, run_id)
-    blocks = build_blocks(store, taxonomy, run, batches)
-    blocks += chart_blocks(store, taxonomy, out)
+    # Charts first: they give the overall picture the batch details belong to.
+    intro, *details = build_blocks(store, taxonomy, run, batches)
+    blocks = [intro, *chart_blocks(store, taxonomy, out), *details]
 
     title = f"cacwatch batch report — run {run}"
     path = out / f"report.{fmt}"

@@ -17,6 +17,7 @@ from monitor.store import Store
 logger = logging.getLogger(__name__)
 
 TECHNOLOGY_SUPPLIER = "服务技术支持者"
+SERVICE_PROVIDER = "服务提供者"
 GENERAL_PURPOSE = "general_purpose"
 # Watchlists whose registrants count as state-affiliated, and as foreign.
 STATE_WATCHLISTS = ("central_soe", "public_sector")
@@ -33,6 +34,7 @@ def build_summary(store: Store, taxonomy: Taxonomy, top: int = TOP) -> dict[str,
         "left join classifications c on c.filing_key = f.filing_key"
     )
     total = len(filings)
+    public = [f for f in filings if _public_generative(f)]
     state = _on_watchlists(store, STATE_WATCHLISTS)
     foreign = _on_watchlists(store, FOREIGN_WATCHLISTS)
 
@@ -49,6 +51,10 @@ def build_summary(store: Store, taxonomy: Taxonomy, top: int = TOP) -> dict[str,
         "share_general_purpose": _share(
             sum(1 for f in filings if f["sector"] == GENERAL_PURPOSE), total
         ),
+        "public_generative_tools": len(public),
+        "share_general_purpose_public_generative": _share(
+            sum(1 for f in public if f["sector"] == GENERAL_PURPOSE), len(public)
+        ),
         "share_state_affiliated": _share(
             sum(1 for f in filings if f["filing_key"] in state), total
         ),
@@ -61,6 +67,19 @@ def build_summary(store: Store, taxonomy: Taxonomy, top: int = TOP) -> dict[str,
         ),
         **_provinces(filings, top),
     }
+
+
+def _public_generative(filing: dict[str, Any]) -> bool:
+    """A generative tool offered to the public, the population of the study.
+
+    Deep-synthesis filings of service providers (服务提供者) and every
+    generative-AI entry (models filed, apps registered).
+    """
+    if filing["series"] == "generative_ai":
+        return True
+    return bool(
+        filing["series"] == "deep_synthesis" and filing["role"] == SERVICE_PROVIDER
+    )
 
 
 def _share(part: int, whole: int) -> float:
@@ -149,6 +168,9 @@ def format_summary(summary: dict[str, Any]) -> str:
         f"{summary['technology_supplier_companies']}",
         f"Unclassified filings: {summary['unclassified']}",
         f"Share general-purpose: {summary['share_general_purpose']}%",
+        f"Public-facing generative tools: {summary['public_generative_tools']}, "
+        f"of which general-purpose: "
+        f"{summary['share_general_purpose_public_generative']}%",
         f"Share state-affiliated: {summary['share_state_affiliated']}%",
         f"Share foreign: {summary['share_foreign']}%",
         "Top sectors by filings:",

@@ -194,3 +194,31 @@ def state(loaded_state: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "state"
     shutil.copytree(loaded_state, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def full_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after the initial load of the site as of 2026-05-31.
+
+    The replica's latest day: every real list the replica serves is loaded.
+    """
+    state = tmp_path_factory.mktemp("full") / "state"
+    with Replica(AFTER) as site:
+        outcome = run(site, state)
+    assert outcome.kind == "initial_load"
+    assert outcome.status == "ok"
+    return state
+
+
+@pytest.fixture(scope="session")
+def updated_state(
+    loaded_state: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, RunOutcome]:
+    """The state of 2026-04-30 updated by a run against the site of 2026-05-31."""
+    state = tmp_path_factory.mktemp("updated") / "state"
+    shutil.copytree(loaded_state, state)
+    with Replica(BEFORE) as site:
+        site.as_of = AFTER
+        outcome = run(site, state)
+    assert outcome.kind == "update"
+    return state, outcome

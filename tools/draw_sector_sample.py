@@ -17,6 +17,7 @@ import csv
 import random
 import sys
 from pathlib import Path
+from typing import Any
 
 from monitor.store import Store
 
@@ -37,19 +38,34 @@ COLUMNS = (
 )
 
 
+def strata(store: Store, series: str) -> list[dict[str, Any]]:
+    """The batches of *series* with their new filings, in batch-id order."""
+    return store.query(
+        "select f.first_batch_id id, b.name, count(*) n from filings f "
+        "join batches b on b.id = f.first_batch_id where f.series = ? "
+        "group by 1 order by 1",
+        [series],
+    )
+
+
+def quota(wanted: int, batch: dict[str, Any], batches: list[dict[str, Any]]) -> int:
+    total = sum(int(other["n"]) for other in batches)
+    return max(1, round(wanted * int(batch["n"]) / total))
+
+
 def draw(store: Store) -> list[dict[str, str]]:
+    """The sample, drawn batch by batch in batch-id order from one seeded RNG.
+
+    Batch ids follow the order in which a run read the lists, which is the
+    crawl's order: a state loaded by another run may number the batches in
+    another order and so give another sample of the same sizes.
+    """
     rng = random.Random(SEED)
     sample: list[dict[str, str]] = []
     for series, wanted in PER_SERIES.items():
-        batches = store.query(
-            "select f.first_batch_id id, b.name, count(*) n from filings f "
-            "join batches b on b.id = f.first_batch_id where f.series = ? "
-            "group by 1 order by 1",
-            [series],
-        )
-        total = sum(batch["n"] for batch in batches)
+        batches = strata(store, series)
         for batch in batches:
-            quota = max(1, round(wanted * batch["n"] / total))
+            size = quota(wanted, batch, batches)
             keys = [
                 row["filing_key"]
                 for row in store.query(
@@ -58,7 +74,7 @@ def draw(store: Store) -> list[dict[str, str]]:
                     [batch["id"], series],
                 )
             ]
-            for key in rng.sample(keys, min(quota, len(keys))):
+            for key in rng.sample(keys, min(size, len(keys))):
                 row = store.query("select * from filings where filing_key = ?", [key])
                 sample.append(_record(row[0], batch["name"]))
     return sample
