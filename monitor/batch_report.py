@@ -30,7 +30,13 @@ from monitor.charts import draw_shares
 from monitor.diff import display_name
 from monitor.provinces import province_english
 from monitor.sectors import Taxonomy
-from monitor.shifts import ROLE_LABELS, Share, batch_shifts, shares_over_batches
+from monitor.shifts import (
+    ROLE_LABELS,
+    Share,
+    batch_shifts,
+    series_batches,
+    shares_over_batches,
+)
 from monitor.store import Store, now
 
 logger = logging.getLogger(__name__)
@@ -78,12 +84,13 @@ def report_batches(
     latest = store.scalar("select id from runs order by started_at desc limit 1")
     if latest is None:
         raise ReportError("the state holds no run yet")
-    # An initial load records no events: report the newest batch of each series.
-    batches = store.query(
-        "select * from batches b where b.id in (select max(f.first_batch_id) "
-        "from filings f group by f.series) order by b.period, b.id"
-    )
-    return str(latest), batches
+    # An initial load records no events: report the newest list of each series.
+    newest = []
+    for series in ("algorithm", "deep_synthesis", "generative_ai"):
+        batches = series_batches(store, series)
+        if batches:
+            newest.append(batches[-1])
+    return str(latest), newest
 
 
 def build_blocks(

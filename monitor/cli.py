@@ -37,6 +37,7 @@ from monitor.sector_table import sector_lines
 from monitor.sectors import Taxonomy, TaxonomyError, load_taxonomy
 from monitor.store import DB_NAME, OutdatedState, Store
 from monitor.summary import build_summary, format_summary
+from monitor.watchlists import WatchlistError, load_watchlists
 
 logger = logging.getLogger(__name__)
 
@@ -393,6 +394,15 @@ def replica(as_of: dt.datetime, host: str, port: int, beian_port: int) -> None:
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
+    # A broken taxonomy or watchlist file is refused before anything is crawled.
+    try:
+        load_taxonomy()
+        load_watchlists()
+    except (TaxonomyError, WatchlistError) as exc:
+        raise click.ClickException(
+            f"{exc}; nothing was changed in {state_dir}"
+        ) from exc
+
     try:
         return run_job(site, state_dir, **options)
     except SiteUnreachable as exc:

@@ -244,3 +244,18 @@ def test_a_classification_keeps_its_evidence(loaded_state: Path) -> None:
     ]
     assert row["classifier_version"] == taxonomy.version
     assert row["sector"] in json.loads(row["sectors"])
+
+
+def test_a_broken_watchlist_stops_the_run_before_the_crawl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken.toml"
+    broken.write_text("id = ", encoding="utf-8")
+    monkeypatch.setenv("CACWATCH_WATCHLISTS", str(broken))
+    state = tmp_path / "state"
+
+    result = CliRunner().invoke(cli, ["run", "--state", str(state)])
+
+    assert result.exit_code == 1
+    assert f"cannot read the watchlist {broken}" in result.output
+    assert not state.exists()

@@ -128,7 +128,7 @@ def test_html_report_charts_load_in_chromium(
     images = re.findall(r'<img class="chart" src="([^"]+)"[^>]*data-width="(\d+)"', dom)
     assert {src for src, _ in images} == CHARTS
     assert all(int(width) > 0 for _, width in images)
-    assert "Chart file missing" not in dom
+    assert '<p class="missing">' not in dom
     # The top of the page shows the first chart: many colours, not a blank page.
     with Image.open(shot) as image:
         colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
@@ -146,7 +146,8 @@ def test_a_missing_chart_is_shown_as_missing(
 
     dom = _chromium(page, tmp_path / "profile", "--dump-dom")
 
-    assert "Chart file missing: algorithm_sector.png" in dom
+    missing = '<p class="missing">Chart file missing: algorithm_sector.png</p>'
+    assert missing in dom
     assert (
         'src="algorithm_sector.png" alt="algorithm: new filings by sector" '
         'data-width="0"' in dom

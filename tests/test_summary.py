@@ -21,31 +21,60 @@ from click.testing import CliRunner
 from crawler.replica.lists import cancel_notices, genai_documents
 from crawler.replica.series import load_timeline
 from monitor.cli import cli
-from monitor.regions import region_by_name
+from monitor.regions import REGIONS, region_by_name
 from monitor.store import Store
 from tests.conftest import AFTER, filing_key, read_list, registrant_key
 
 _PERIOD = re.compile(r"(\d{4})年(\d{1,2})月")
 _ALGORITHM_NUMBER = re.compile(r"网信算备(\d{2})")
+_SERIES_ORDER = {"algorithm": 0, "deep_synthesis": 1, "generative_ai": 2}
+_PROVINCES = {region.code for region in REGIONS}
 
 
 @dataclass
 class Lists:
     """What the lists published by 2026-05-31 hold, read independently."""
 
-    series: dict[str, set[str]] = field(default_factory=dict)
     genai_types: dict[str, str] = field(default_factory=dict)
     registrants: set[str] = field(default_factory=set)
-    suppliers: set[str] = field(default_factory=set)
-    first_period: dict[str, str] = field(default_factory=dict)
     province: dict[str, str] = field(default_factory=dict)
     cancelled: set[str] = field(default_factory=set)
 
-    def add(self, series: str, key: str, entity: str, period: str) -> None:
-        self.series.setdefault(series, set()).add(key)
+    # Per filing: (period, series order, series, role, registrant) of its first list.
+    first_list: dict[str, tuple[str, int, str, str, str]] = field(default_factory=dict)
+
+    def add(
+        self, series: str, key: str, entity: str, period: str, role: str = ""
+    ) -> None:
+        """One row; a filing belongs to the series of the list applied first.
+
+        Lists are applied oldest period first, and within a period algorithm
+        before deep-synthesis before generative-AI (docs/data-model.md).
+        """
         self.registrants.add(entity)
-        if key not in self.first_period or period < self.first_period[key]:
-            self.first_period[key] = period
+        place = (period, _SERIES_ORDER[series], series, role, entity)
+        if key not in self.first_list or place < self.first_list[key]:
+            self.first_list[key] = place
+
+    @property
+    def by_series(self) -> dict[str, set[str]]:
+        groups: dict[str, set[str]] = {}
+        for key, (_, _, series, _, _) in self.first_list.items():
+            groups.setdefault(series, set()).add(key)
+        return groups
+
+    @property
+    def first_period(self) -> dict[str, str]:
+        return {key: place[0] for key, place in self.first_list.items()}
+
+    @property
+    def suppliers(self) -> set[str]:
+        """Registrants of filings whose first list names them 服务技术支持者."""
+        return {
+            entity
+            for _, _, _, role, entity in self.first_list.values()
+            if role == "服务技术支持者"
+        }
 
 
 def _period(title: str) -> str:
@@ -64,11 +93,10 @@ def _read_lists() -> Lists:
                 for row in read_list(attachment.path):
                     key = filing_key(row["备案编号"])
                     entity = registrant_key(row["主体名称"])
-                    lists.add(series, key, entity, _period(attachment.label))
-                    if row.get("角色") == "服务技术支持者":
-                        lists.suppliers.add(entity)
+                    period = _period(attachment.label)
+                    lists.add(series, key, entity, period, row.get("角色", ""))
                     code = _ALGORITHM_NUMBER.match(key)
-                    if code:
+                    if code and code.group(1) in _PROVINCES:
                         lists.province[key] = code.group(1)
 
     for document in genai_documents():
@@ -107,11 +135,11 @@ def _pct(part: int, whole: int) -> float:
 def test_totals_per_series_and_overall(printed: tuple[dict[str, Any], str]) -> None:
     figures, text = printed
     lists = _read_lists()
-    every = set().union(*lists.series.values())
+    every = set(lists.first_list)
     types = Counter(lists.genai_types.values())
 
     assert figures["filings"] == len(every)
-    for series, keys in lists.series.items():
+    for series, keys in lists.by_series.items():
         assert figures["by_series"][series] == len(keys)
     assert figures["by_series"]["generative_ai/filing"] == types["filing"]
     assert figures["by_series"]["generative_ai/registration"] == types["registration"]
