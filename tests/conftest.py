@@ -19,7 +19,9 @@ import pytest
 from crawler.replica.lists import cancel_notices, genai_documents, relist_documents
 from crawler.replica.series import load_timeline
 from crawler.replica.server import Replica
+from monitor.diff import EVENT_KINDS
 from monitor.job import RunOutcome, run_job
+from monitor.store import Store
 
 FILES = Path(__file__).parent.parent / "crawler" / "replica" / "files"
 INVENTORY = Path(__file__).parent / "data" / "attachment_inventory.csv"
@@ -158,6 +160,24 @@ def expected_changes(before: date = BEFORE, after: date = AFTER) -> Expected:
         elif notice.published <= after:
             expected.cancellations |= keys - cancelled_before
     return expected
+
+
+# The events of the diff, as opposed to those the analytics add after it.
+DIFF_EVENTS = "kind in ({})".format(", ".join(f"'{kind}'" for kind in EVENT_KINDS))
+
+
+def diff_event_count(state: Path, run_id: str) -> int:
+    """How many events of the diff's kinds *run_id* recorded."""
+    store = Store(state, readonly=True)
+    try:
+        return int(
+            store.scalar(
+                f"select count(*) from events where run_id = ? and {DIFF_EVENTS}",
+                [run_id],
+            )
+        )
+    finally:
+        store.close()
 
 
 def run(replica: Replica, state: Path) -> RunOutcome:
