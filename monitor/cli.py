@@ -31,10 +31,14 @@ from rich.progress import (
 
 from crawler.topics import SERIES
 from monitor import outbox
+from monitor.agreement import measure, read_sample
+from monitor.analytics import classify_filings
+from monitor.batch_report import FORMATS, ReportError, write_report
 from monitor.config import ConfigError
 from monitor.delivery import DeliveryBusy, check_config, deliver
-from monitor.diff import EVENT_KINDS
+from monitor.diff import EVENT_KINDS, display_name
 from monitor.entities import entity_key
+from monitor.events import ANALYTICS_EVENT_KINDS
 from monitor.export import (
     ExportError,
     Format,
@@ -59,7 +63,11 @@ from monitor.registrants import find_registrants, registrant_text
 from monitor.reparse import ReparsePlan, UnknownBatch, apply_reparse, plan_reparse
 from monitor.reparse_report import describe_applied, describe_plan
 from monitor.schema import TABLES
+from monitor.sector_table import sector_lines
+from monitor.sectors import Taxonomy, TaxonomyError, load_taxonomy
 from monitor.store import DB_NAME, OutdatedState, Store
+from monitor.summary import build_summary, format_summary
+from monitor.watchlists import WatchlistError, load_watchlists
 
 logger = logging.getLogger(__name__)
 
@@ -270,7 +278,7 @@ def _demo_state(state_dir: Path | None) -> Iterator[Path]:
 @click.option(
     "--kind",
     multiple=True,
-    type=click.Choice(list(EVENT_KINDS)),
+    type=click.Choice([*EVENT_KINDS, *ANALYTICS_EVENT_KINDS]),
     help="Only events of this kind (repeatable).",
 )
 @click.option(
@@ -628,6 +636,15 @@ def registrant(state_dir: Path, name: str, as_json: bool) -> None:
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
+    # A broken taxonomy or watchlist file is refused before anything is crawled.
+    try:
+        load_taxonomy()
+        load_watchlists()
+    except (TaxonomyError, WatchlistError) as exc:
+        raise click.ClickException(
+            f"{exc}; nothing was changed in {state_dir}"
+        ) from exc
+
     try:
         return run_job(site, state_dir, **options)
     except SiteUnreachable as exc:
@@ -848,6 +865,174 @@ def datasette(
     # Become Datasette rather than wait for it: signals and exit codes are its own.
     sys.stdout.flush()
     os.execv(sys.executable, command)
+
+
+@cli.command()
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option(
+    "--unclassified", is_flag=True, help="List the filings no rule classified."
+)
+@click.option(
+    "--reclassify",
+    is_flag=True,
+    help="Classify every filing again with the current taxonomy first.",
+)
+def sectors(
+    state_dir: Path, as_json: bool, unclassified: bool, reclassify: bool
+) -> None:
+    """Filings and registrants per sector, and the filings left unclassified."""
+    taxonomy = _taxonomy()
+    if reclassify:
+        _reclassify(state_dir, taxonomy)
+    store = _open_existing(state_dir)
+    _require_analytics(store)
+
+    if unclassified:
+        for filing in store.query(
+            "select f.* from filings f join classifications c using (filing_key) "
+            "where c.sector is null order by f.series, f.filing_key"
+        ):
+            if as_json:
+                click.echo(json.dumps(filing, ensure_ascii=False))
+            else:
+                click.echo(
+                    f"{filing['series']:<15} {filing['filing_no']}  "
+                    f"{display_name(filing)} — {filing['entity_name']}"
+                )
+        return
+
+    for line in sector_lines(store, taxonomy, as_json=as_json):
+        click.echo(line)
+
+
+@cli.command()
+@click.option("--mistakes", is_flag=True, help="Also list every disagreement.")
+def agreement(mistakes: bool) -> None:
+    """Agreement of the sector classifier with the hand-labelled sample."""
+    result = measure(_taxonomy(), read_sample())
+    click.echo(
+        f"Sample: {result.rows} filings; agreement {result.correct} "
+        f"({100 * result.accuracy:.1f}%), Cohen's kappa {result.kappa:.3f}, "
+        f"{result.unclassified} left unclassified"
+    )
+    columns = ("labelled", "predicted", "precision", "recall")
+    click.echo(f"{'sector':<22} " + " ".join(f"{name:>9}" for name in columns))
+    for score in result.sectors:
+        click.echo(
+            f"{score.sector:<22} {score.labelled:>9} {score.predicted:>9} "
+            f"{_ratio(score.precision):>9} {_ratio(score.recall):>9}"
+        )
+    if mistakes:
+        for name, label, predicted in result.mistakes:
+            click.echo(f"  {name}: labelled {label}, classified {predicted}")
+
+
+@cli.command()
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="The figures as one JSON object.")
+def summary(state_dir: Path, as_json: bool) -> None:
+    """The analyst's summary: totals, months, companies, shares, sectors, provinces."""
+    store = _open_existing(state_dir)
+    _require_analytics(store)
+    figures = build_summary(store, _taxonomy())
+    if as_json:
+        click.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_summary(figures))
+
+
+@cli.command()
+@state_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.option("--watchlist", "watchlist_id", default=None, help="Only this watchlist.")
+def watchlists(state_dir: Path, as_json: bool, watchlist_id: str | None) -> None:
+    """The filings whose registrant is on a watchlist."""
+    store = _open_existing(state_dir)
+    _require_analytics(store)
+    sql = (
+        "select h.watchlist, h.evidence, f.filing_no, f.series, f.entity_name, "
+        "f.algorithm_name, f.service_name from watchlist_hits h "
+        "join filings f on f.filing_key = h.filing_key"
+    )
+    params: list[str] = []
+    if watchlist_id:
+        sql += " where h.watchlist = ?"
+        params.append(watchlist_id)
+    for hit in store.query(
+        sql + " order by h.watchlist, f.entity_key, f.filing_key", params
+    ):
+        if as_json:
+            record = {**hit, "evidence": json.loads(hit["evidence"])}
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(
+                f"{hit['watchlist']:<17} {hit['entity_name']}: {display_name(hit)} "
+                f"[{hit['filing_no']}]"
+            )
+
+
+@cli.command("batch-report")
+@state_option
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default="html",
+    show_default=True,
+    help="Markdown or HTML (with the charts as PNG files beside it).",
+)
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Folder for the report and its charts.",
+)
+@click.option("--run", "run_id", default=None, help="Report on this run's lists.")
+def batch_report(state_dir: Path, fmt: str, out: Path, run_id: str | None) -> None:
+    """Write the batch report: events, shifts and share charts of new lists."""
+    store = _open_existing(state_dir)
+    _require_analytics(store)
+    try:
+        path = write_report(store, _taxonomy(), out, fmt, run_id)
+    except ReportError as exc:
+        raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(f"cannot write the report to {out}: {exc}") from exc
+    click.echo(str(path))
+
+
+def _taxonomy() -> Taxonomy:
+    try:
+        return load_taxonomy()
+    except TaxonomyError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _reclassify(state_dir: Path, taxonomy: Taxonomy) -> None:
+    _open_existing(state_dir).close()
+    try:
+        with state_lock(state_dir):
+            store = Store(state_dir)
+            try:
+                with store.transaction():
+                    classify_filings(store, taxonomy, force=True)
+            finally:
+                store.close()
+    except JobError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _require_analytics(store: Store) -> None:
+    if not store.scalar("select count(*) from classifications"):
+        raise click.ClickException(
+            "no filings classified yet; run `cacwatch run` (or `cacwatch sectors "
+            "--reclassify`) first"
+        )
+
+
+def _ratio(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.topics import SERIES
-from monitor.diff import EVENT_KINDS
+from monitor.events import ALL_EVENT_KINDS
 from monitor.regions import CENTRAL_SOE, REGIONS, region_by_name, region_by_pinyin
 
 CONFIG_NAME = "cacwatch.toml"
@@ -179,10 +179,10 @@ def _checked(subscription: Subscription, where: str) -> Subscription:
                 f"{where}: unknown series {value!r} (one of {', '.join(SERIES)})"
             )
     for value in subscription.kinds:
-        if value not in EVENT_KINDS:
+        if value not in ALL_EVENT_KINDS:
             raise ConfigError(
                 f"{where}: unknown event kind {value!r} "
-                f"(one of {', '.join(EVENT_KINDS)})"
+                f"(one of {', '.join(ALL_EVENT_KINDS)})"
             )
     for value in subscription.sectors:
         if not _SLUG.match(value):

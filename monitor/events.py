@@ -27,6 +27,22 @@ EVENT_KINDS = (
     REISSUED_ATTACHMENT,
 )
 
+
+# Kinds the analytics record after the diff (monitor/analytics.py).
+SECTOR_SHIFT = "sector_shift"
+PROVINCE_SHIFT = "province_shift"
+ROLE_SHIFT = "role_shift"
+FIRST_APPEARANCE = "first_appearance"
+WATCHLIST_HIT = "watchlist_hit"
+ANALYTICS_EVENT_KINDS = (
+    SECTOR_SHIFT,
+    PROVINCE_SHIFT,
+    ROLE_SHIFT,
+    FIRST_APPEARANCE,
+    WATCHLIST_HIT,
+)
+ALL_EVENT_KINDS = EVENT_KINDS + ANALYTICS_EVENT_KINDS
+
 # English names with the Chinese terms, for the report and the docs.
 KIND_LABELS = {
     NEW_FILING: "new filing 新增备案",

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.analytics import analyse
 from monitor.delivery import deliver_after_run
 from monitor.diff import diff_pending
 from monitor.ingest import ingest_new_versions
@@ -129,6 +130,7 @@ def _monitor(
         adopt_interrupted_runs(store, run_id)
         ingest_new_versions(store, state_dir, run_id)
         diff = diff_pending(store, run_id)
+        analyse(store, run_id)
         checks = reconcile(store, run_id)
         diff.held = [
             batch_id

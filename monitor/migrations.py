@@ -267,6 +267,26 @@ def m004_registry_events(db: Database) -> None:
 
 
 @migrations()
+def m005_classification(db: Database) -> None:
+    """Sector of each filing and the watchlists its registrant is on."""
+    db.table("classifications").create(
+        {
+            "filing_key": str,
+            "sector": str,
+            "sectors": str,
+            "evidence": str,
+            "classifier_version": str,
+        },
+        pk="filing_key",
+    )
+    db.table("classifications").create_index(["sector"])
+    db.table("watchlist_hits").create(
+        {"watchlist": str, "filing_key": str, "entity_key": str, "evidence": str},
+        pk=("watchlist", "filing_key"),
+    )
+
+
+@migrations()
 def m006_outbox(db: Database) -> None:
     """Alert delivery: the channels of each subscription and the digests to send."""
     db.table("channels").create(

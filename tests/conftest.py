@@ -19,7 +19,9 @@ import pytest
 from crawler.replica.lists import cancel_notices, genai_documents, relist_documents
 from crawler.replica.series import load_timeline
 from crawler.replica.server import Replica
+from monitor.diff import EVENT_KINDS
 from monitor.job import RunOutcome, run_job
+from monitor.store import Store
 
 FILES = Path(__file__).parent.parent / "crawler" / "replica" / "files"
 INVENTORY = Path(__file__).parent / "data" / "attachment_inventory.csv"
@@ -169,6 +171,24 @@ def expected_changes(before: date = BEFORE, after: date = AFTER) -> Expected:
     return expected
 
 
+# The events of the diff, as opposed to those the analytics add after it.
+DIFF_EVENTS = "kind in ({})".format(", ".join(f"'{kind}'" for kind in EVENT_KINDS))
+
+
+def diff_event_count(state: Path, run_id: str) -> int:
+    """How many events of the diff's kinds *run_id* recorded."""
+    store = Store(state, readonly=True)
+    try:
+        return int(
+            store.scalar(
+                f"select count(*) from events where run_id = ? and {DIFF_EVENTS}",
+                [run_id],
+            )
+        )
+    finally:
+        store.close()
+
+
 def run(replica: Replica, state: Path) -> RunOutcome:
     return run_job(replica.base_url, state, beian=replica.beian_url, delay=0)
 
@@ -203,3 +223,31 @@ def state(loaded_state: Path, tmp_path: Path) -> Path:
     copy = tmp_path / "state"
     shutil.copytree(loaded_state, copy)
     return copy
+
+
+@pytest.fixture(scope="session")
+def full_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory after the initial load of the site as of 2026-05-31.
+
+    The replica's latest day: every real list the replica serves is loaded.
+    """
+    state = tmp_path_factory.mktemp("full") / "state"
+    with Replica(AFTER) as site:
+        outcome = run(site, state)
+    assert outcome.kind == "initial_load"
+    assert outcome.status == "ok"
+    return state
+
+
+@pytest.fixture(scope="session")
+def updated_state(
+    loaded_state: Path, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[Path, RunOutcome]:
+    """The state of 2026-04-30 updated by a run against the site of 2026-05-31."""
+    state = tmp_path_factory.mktemp("updated") / "state"
+    shutil.copytree(loaded_state, state)
+    with Replica(BEFORE) as site:
+        site.as_of = AFTER
+        outcome = run(site, state)
+    assert outcome.kind == "update"
+    return state, outcome

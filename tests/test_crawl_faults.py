@@ -21,6 +21,7 @@ from monitor.store import Store
 from tests.conftest import (
     AFTER,
     BATCHES_AFTER_LOAD,
+    DIFF_EVENTS,
     attachment_file,
     expected_changes,
     registrant_key,
@@ -55,7 +56,9 @@ def run_fetches(state: Path, outcome: RunOutcome) -> list[dict[str, Any]]:
 def assert_expected_events(state: Path) -> None:
     """The stored events are exactly the changes of May 2026."""
     expected = expected_changes()
-    events = query(state, "select kind, filing_key, entity_key from events")
+    events = query(
+        state, f"select kind, filing_key, entity_key from events where {DIFF_EVENTS}"
+    )
     new_filings = {e["filing_key"] for e in events if e["kind"] == "new_filing"}
     new_registrants = {
         registrant_key(e["entity_key"]) for e in events if e["kind"] == "new_registrant"

@@ -19,7 +19,13 @@ from monitor import diff as diff_module
 from monitor.cli import cli
 from monitor.job import RunInProgress, run_job, state_lock
 from monitor.store import DB_NAME, Store
-from tests.conftest import AFTER, attachment_file, expected_changes, run
+from tests.conftest import (
+    AFTER,
+    DIFF_EVENTS,
+    attachment_file,
+    expected_changes,
+    run,
+)
 
 MAY_ALGORITHMS = "境内互联网信息服务算法备案清单（2026年5月）"
 
@@ -125,7 +131,8 @@ def test_interrupted_diff_is_reported_by_the_next_run(
     ]
     assert statuses[-2:] == ["interrupted", "ok"]
     assert store.scalar(
-        "select count(*) from events where run_id = ?", [outcome.run_id]
+        f"select count(*) from events where run_id = ? and {DIFF_EVENTS}",
+        [outcome.run_id],
     ) == (expected.event_count)
 
 
