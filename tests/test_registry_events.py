@@ -10,6 +10,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +18,14 @@ import docx
 import pytest
 from click.testing import CliRunner
 
+from crawler.replica.lists import genai_documents
+from crawler.replica.series import load_timeline
 from crawler.replica.server import Replica
 from monitor.cli import cli
+from monitor.events import EVENT_KINDS
 from monitor.job import run_job
 from monitor.regions import region_by_code
+from monitor.sectors import classify, load_taxonomy
 from monitor.store import Store
 from tests.conftest import (
     AFTER,
@@ -28,6 +33,7 @@ from tests.conftest import (
     attachment_file,
     expected_changes,
     filing_key,
+    read_list,
     registrant_key,
     run,
 )
@@ -251,7 +257,9 @@ def window_state(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_window_events_equal_an_independent_reading(window_state: Path) -> None:
     expected = expected_changes(WINDOW_START, AFTER)
-    events = _events(window_state)
+    # The analytics events that follow the diff are checked below and in
+    # tests/test_analytics.py.
+    events = [e for e in _events(window_state) if e["kind"] in EVENT_KINDS]
 
     kinds = {e["kind"] for e in events}
     assert kinds == {"new_filing", "new_registrant", "cancellation"}
@@ -272,6 +280,64 @@ def test_window_events_equal_an_independent_reading(window_state: Path) -> None:
         e["filing_key"] for e in events if e["kind"] == "cancellation"
     } == expected.cancellations
     assert len(events) == expected.event_count
+
+
+def _window_rows() -> dict[str, dict[str, str]]:
+    """The filings first listed in the window, read without cacwatch's parsers."""
+    rows: dict[str, dict[str, str]] = {}
+    lists: list[tuple[dt.date, str, list[dict[str, str]]]] = []
+    for series in ("algorithm", "deep_synthesis"):
+        for publication in load_timeline().series(series):
+            for attachment in publication.attachments:
+                fields = [
+                    {
+                        "algorithm_name": row["算法名称"],
+                        "product": row["应用产品"],
+                        "purpose": row["主要用途"],
+                        "entity_name": row["主体名称"],
+                        "filing_no": row["备案编号"],
+                    }
+                    for row in read_list(attachment.path)
+                ]
+                lists.append((attachment.released, series, fields))
+    for document in genai_documents():
+        fields = [
+            {key: str(value) for key, value in row.items()}
+            for row in document.expected_rows()
+        ]
+        lists.append((document.released, "generative_ai", fields))
+
+    for released, series, fields in sorted(lists, key=lambda item: item[:2]):
+        if WINDOW_START < released <= AFTER:
+            for row in fields:
+                rows.setdefault(filing_key(row["filing_no"]), {**row, "series": series})
+    return rows
+
+
+def test_window_sector_counts_equal_an_independent_reading(window_state: Path) -> None:
+    expected = expected_changes(WINDOW_START, AFTER)
+    taxonomy = load_taxonomy()
+    rows = _window_rows()
+    independent = Counter(
+        classify(rows[key], taxonomy).sector for key in expected.listed_filings
+    )
+
+    store = Store(window_state)
+    try:
+        stored = Counter(
+            {
+                row["sector"]: row["n"]
+                for row in store.query(
+                    "select c.sector, count(*) n from events e "
+                    "join classifications c using (filing_key) "
+                    "where e.kind = 'new_filing' group by c.sector"
+                )
+            }
+        )
+    finally:
+        store.close()
+    assert stored == independent
+    assert sum(stored.values()) == len(expected.listed_filings)
 
 
 def test_every_filing_event_names_its_province(window_state: Path) -> None:
