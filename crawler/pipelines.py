@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from scrapy import Spider
 from scrapy.crawler import Crawler
@@ -28,7 +28,19 @@ class ArchivePipeline:
     are held back until the site has answered at least once: a crawl that never
     reaches the site leaves the data directory untouched, and the caller reports
     the site as unreachable instead.
+
+    One process runs a crawler per host (www.cac.gov.cn and the filing system
+    beian.cac.gov.cn), each with its own pipeline. A host that never answers
+    while the other did is a failure of the run, not an unreachable site: the
+    last pipeline to close records what every pipeline held back once any of
+    them was answered.
     """
+
+    # The pipelines of this process still open, and the failures held back by
+    # those already closed.
+    _open: ClassVar[list[ArchivePipeline]] = []
+    _orphans: ClassVar[list[FetchItem]] = []
+    _any_answered: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -63,10 +75,22 @@ class ArchivePipeline:
             self._store.ensure_run(self.run_id, self.site, self.started_at)
         return self._store
 
+    def open_spider(self, spider: Spider | None = None) -> None:
+        ArchivePipeline._open.append(self)
+
     def close_spider(self, spider: Spider | None = None) -> None:
-        if self._held and self._answered():
-            for item in self._held:
+        cls = ArchivePipeline
+        if self in cls._open:
+            cls._open.remove(self)
+        cls._any_answered = cls._any_answered or self._answered()
+        cls._orphans.extend(self._held)
+        self._held = []
+
+        if not cls._open and cls._any_answered and cls._orphans:
+            logger.info("Recording %d held-back failures", len(cls._orphans))
+            for item in cls._orphans:
                 self._record_fetch(item)
+            cls._orphans.clear()
         if self._store is not None:
             self._store.close()
 

@@ -56,10 +56,11 @@ from monitor.job import (
     JobError,
     RunOutcome,
     SiteUnreachable,
+    check_url,
     run_job,
     state_lock,
 )
-from monitor.registrants import find_registrants, registrant_text
+from monitor.registrants import MAX_MATCHES, find_registrants, registrant_text
 from monitor.reparse import ReparsePlan, UnknownBatch, apply_reparse, plan_reparse
 from monitor.reparse_report import describe_applied, describe_plan
 from monitor.schema import TABLES
@@ -126,8 +127,17 @@ state_option = click.option(
 )
 
 
+def _http_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        check_url(value, "the URL")
+    except JobError as exc:
+        raise click.BadParameter(str(exc)) from exc
+    return value
+
+
 site_option = click.option(
     "--site",
+    callback=_http_url,
     default=DEFAULT_SITE,
     envvar="CACWATCH_SITE",
     show_default=True,
@@ -136,6 +146,7 @@ site_option = click.option(
 )
 beian_option = click.option(
     "--beian",
+    callback=_http_url,
     default=DEFAULT_BEIAN,
     envvar="CACWATCH_BEIAN",
     show_default=True,
@@ -340,7 +351,8 @@ def events(
     if limit is not None:
         sql += f" limit {int(limit)}"
 
-    for event in store.query(sql, params):
+    found = store.query(sql, params)
+    for event in found:
         if as_json:
             record = {**event, "payload": json.loads(event["payload"])}
             click.echo(json.dumps(record, ensure_ascii=False))
@@ -348,6 +360,9 @@ def events(
             click.echo(
                 f"{event['created_at'][:19]}  {event['kind']:<15} {event['summary']}"
             )
+    if not found:
+        # On standard error, so that --json output stays empty for a pipe.
+        click.echo("No events match.", err=True)
 
 
 @cli.command()
@@ -512,6 +527,14 @@ def deliver_command(state_dir: Path, config_file: Path | None, force: bool) -> N
         result = deliver(state_dir, config_file, force=force)
     except (ConfigError, DeliveryBusy) as exc:
         raise click.ClickException(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        raise click.ClickException(
+            f"{state_dir / DB_NAME} is not a usable cacwatch database: {exc}"
+        ) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to the data directory {state_dir}: {exc.strerror or exc}"
+        ) from exc
 
     if not result.subscriptions:
         click.echo("No subscriptions configured; see docs/alerts.md")
@@ -602,6 +625,10 @@ def schedule(
         )
     except SchedulerBusy as exc:
         raise click.ClickException(str(exc)) from exc
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot write to the data directory {state_dir}: {exc.strerror or exc}"
+        ) from exc
     click.echo("Scheduler stopped")
 
 
@@ -617,14 +644,23 @@ def _check_config(state_dir: Path, config_file: Path | None) -> None:
 @state_option
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
-def registrant(state_dir: Path, name: str, as_json: bool) -> None:
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=MAX_MATCHES,
+    show_default=True,
+    help="Show at most this many registrants.",
+)
+def registrant(state_dir: Path, name: str, as_json: bool, limit: int) -> None:
     """Show the registrants whose name, or former name, contains NAME.
 
     For each: its spellings, former names (aliases), parent company or branch
     offices, and its filings by series and province.
     """
+    if not entity_key(name):
+        raise click.BadParameter("give part of a registrant's name", param_hint="NAME")
     store = _open_existing(state_dir)
-    found = find_registrants(store, name)
+    found, total = find_registrants(store, name, limit)
     if not found:
         raise click.ClickException(f"no registrant matches {name!r}")
 
@@ -633,6 +669,12 @@ def registrant(state_dir: Path, name: str, as_json: bool) -> None:
             click.echo(json.dumps(record, ensure_ascii=False))
             continue
         click.echo(registrant_text(record))
+    if total > len(found):
+        click.echo(
+            f"Shown {len(found)} of {total} matching registrants; "
+            "use --limit or a longer NAME for more.",
+            err=True,
+        )
 
 
 def _run(site: str, state_dir: Path, **options: Any) -> RunOutcome:
@@ -695,6 +737,7 @@ def _open_existing(state_dir: Path) -> Store:
     "--out",
     default="-",
     show_default=True,
+    metavar="PATH",
     help="File to write, or - for standard output.",
 )
 @click.option(
@@ -734,15 +777,27 @@ def export(
     headers: str,
 ) -> None:
     """Export filings, events or rows as CSV, JSON Lines or XLSX (docs/schema.md)."""
+    fmt_, headers_ = Format(fmt), Headers(headers)
+    if out == "-" and fmt_ is Format.XLSX and sys.stdout.isatty():
+        raise click.UsageError("XLSX is a binary file: give --out PATH")
+    if out != "-":
+        target = Path(out)
+        if target.is_dir():
+            raise click.BadParameter(f"{out} is a directory", param_hint="--out")
+        if not (target.parent if str(target.parent) else Path(".")).is_dir():
+            raise click.BadParameter(
+                f"no such directory: {target.parent}", param_hint="--out"
+            )
+    try:
+        since_ = parse_since(since) if since is not None else Since()
+    except ExportError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+
     store = _open_existing(state_dir)
     try:
         selection = Selection(
-            table=table,
-            series=series,
-            batch_id=batch_id,
-            since=parse_since(since) if since else Since(),
+            table=table, series=series, batch_id=batch_id, since=since_
         )
-        fmt_, headers_ = Format(fmt), Headers(headers)
         if out == "-":
             stdout = sys.stdout.buffer
             count = run_export(store, selection, fmt_, stdout, headers=headers_)
@@ -758,7 +813,9 @@ def export(
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     except OSError as exc:
-        raise click.ClickException(f"cannot write {out}: {exc}") from exc
+        raise click.ClickException(
+            f"cannot write {out}: {exc.strerror or exc}"
+        ) from exc
     finally:
         store.close()
     if out != "-":

@@ -114,6 +114,14 @@ def _deliver(
             continue
         _send_row(store, config, found, row, redactor, result)
 
+    # Digests that failed before and wait for their backoff are still to retry,
+    # whether or not this call tried them.
+    result.retrying = int(
+        store.scalar(
+            "select count(*) from outbox where status = ? and attempts > 0",
+            [outbox.PENDING],
+        )
+    )
     result.feeds = write_feeds(store, config)
     logger.info(
         "Delivery done (%d queued, %d sent, %d retrying, %d failed)",
@@ -151,8 +159,6 @@ def _send_row(
     logger.warning("Delivery to %s failed: %s", channel.shown, error)
     if status == outbox.FAILED:
         result.failed += 1
-    else:
-        result.retrying += 1
 
 
 def _last_problem(log: str) -> str:

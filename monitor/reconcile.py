@@ -192,7 +192,8 @@ def _check(
     if missing:
         shown = ", ".join(str(n) for n in missing[:10])
         more = f" and {len(missing) - 10} more" if len(missing) > 10 else ""
-        explanation += f"; 序号 {shown}{more} appear in no list read"
+        verb = "is" if len(missing) == 1 else "are"
+        explanation += f"; 序号 {shown}{more} {verb} in no list read"
     return make(counted, MISMATCH, explanation)
 
 
@@ -298,13 +299,15 @@ def _dating(
     if early:
         shown = ", ".join(str(n) for n in sorted(early))
         parts.append(
-            f"{_rows(len(early))} dated {year} carry 序号 below {expected.start}, "
+            f"{_rows(len(early))} dated {year} "
+            f"{'carries' if len(early) == 1 else 'carry'} 序号 below {expected.start}, "
             f"the first CAC's figures give to {year}: {shown}"
         )
     if other:
         parts.append(
             f"{_rows(len(other))} numbered {expected.start}–{expected.stop - 1} "
-            f"are dated in another year: {', '.join(sorted(other))}"
+            f"{'is' if len(other) == 1 else 'are'} dated in another year: "
+            f"{', '.join(sorted(other))}"
         )
     return "".join(f"; {part}" for part in parts)
 

@@ -13,19 +13,24 @@ from monitor.store import Store
 MAX_MATCHES = 20
 
 
-def find_registrants(store: Store, text: str) -> list[dict[str, Any]]:
-    """Registrants whose key or a former name's key contains *text*'s key."""
+def find_registrants(
+    store: Store, text: str, limit: int = MAX_MATCHES
+) -> tuple[list[dict[str, Any]], int]:
+    """Registrants whose key or a former name's key contains *text*'s key.
+
+    Returns at most *limit* of them, and how many match in all.
+    """
     pattern = f"%{_escaped(entity_key(text))}%"
     keys = [
         row["key"]
         for row in store.query(
             "select key from entities where key like ? escape '\\' "
             "union select entity_key from entity_aliases "
-            "where alias_key like ? escape '\\' order by 1 limit ?",
-            [pattern, pattern, MAX_MATCHES],
+            "where alias_key like ? escape '\\' order by 1",
+            [pattern, pattern],
         )
     ]
-    return [_describe(store, key) for key in keys]
+    return [_describe(store, key) for key in keys[:limit]], len(keys)
 
 
 def _escaped(text: str) -> str:

@@ -19,7 +19,7 @@ from monitor.diff import (
     DiffResult,
     display_name,
 )
-from monitor.events import KIND_LABELS
+from monitor.events import ANALYTICS_EVENT_KINDS, KIND_LABELS, WATCHLIST_HIT
 from monitor.fields import FIELDS
 from monitor.numbers import RECORD_TYPE_LABELS
 from monitor.reconcile import (
@@ -47,6 +47,7 @@ def build_report(
         lines.append(_initial_load_summary(store, diff))
     lines += _batches_section(store, run_id, diff)
     lines += _events_section(store, run_id)
+    lines += _analytics_section(store, run_id)
     lines += reconciliation_lines(checks or [])
     lines += _problems_section(store, run_id, diff, crawl)
     return "\n".join(lines).rstrip() + "\n"
@@ -177,6 +178,34 @@ def _events_section(store: Store, run_id: str) -> list[str]:
         lines += [f"      {_filing_line(f)}" for f in filings[key]]
 
     return lines + _cancelled_lines(cancelled) + _edits_lines(edits)
+
+
+def _analytics_section(store: Store, run_id: str) -> list[str]:
+    """Where the new filings moved the market, and who on a watchlist filed.
+
+    ``cacwatch batch-report`` shows the same with the tables and charts.
+    """
+    marks = ", ".join("?" for _ in ANALYTICS_EVENT_KINDS)
+    events = store.query(
+        f"select kind, summary from events where run_id = ? and kind in ({marks}) "
+        "order by batch_id, kind, id",
+        [run_id, *ANALYTICS_EVENT_KINDS],
+    )
+    shifts = [e["summary"] for e in events if e["kind"] != WATCHLIST_HIT]
+    hits = [e["summary"] for e in events if e["kind"] == WATCHLIST_HIT]
+
+    lines = []
+    if shifts:
+        lines += ["", f"Shifts and first appearances ({len(shifts)})"]
+        lines += [f"  ^ {summary}" for summary in shifts]
+    if hits:
+        lines += ["", f"Watchlist hits ({len(hits)})"]
+        lines += [f"  @ {summary}" for summary in hits[:50]]
+        if len(hits) > 50:
+            lines.append(
+                f"  … and {len(hits) - 50} more: cacwatch events --kind {WATCHLIST_HIT}"
+            )
+    return lines
 
 
 def _cancelled_lines(cancelled: list[dict[str, Any]]) -> list[str]:

@@ -260,3 +260,28 @@ def test_a_broken_watchlist_stops_the_run_before_the_crawl(
     assert result.exit_code == 1
     assert f"cannot read the watchlist {broken}" in result.output
     assert not state.exists()
+
+
+def test_the_run_report_lists_shifts_and_watchlist_hits(updated_state: UPDATE) -> None:
+    state, outcome = updated_state
+    store = Store(state, readonly=True)
+    counts = {
+        row["kind"]: row["n"]
+        for row in store.query(
+            "select kind, count(*) n from events where run_id = ? group by kind",
+            [outcome.run_id],
+        )
+    }
+    hits = counts.get("watchlist_hit", 0)
+    shifts = sum(counts.get(kind, 0) for kind in ANALYTICS_EVENT_KINDS) - hits
+
+    assert hits
+    assert shifts
+    assert f"Watchlist hits ({hits})" in outcome.report
+    assert f"Shifts and first appearances ({shifts})" in outcome.report
+    summaries = store.query(
+        "select summary from events where run_id = ? and kind = 'sector_shift'",
+        [outcome.run_id],
+    )
+    for row in summaries:
+        assert f"  ^ {row['summary']}" in outcome.report

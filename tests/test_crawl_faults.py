@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import socket
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from crawler.replica.server import Replica
-from monitor.job import RunOutcome
+from monitor.job import RunOutcome, run_job
 from monitor.store import Store
 from tests.conftest import (
     AFTER,
@@ -291,3 +292,25 @@ def test_file_linked_from_two_notices_is_archived_once_and_adds_no_event(
     assert f"the same file as {BATCH_16_LIST}, linked from another notice" in (
         outcome.report
     )
+
+
+def test_an_unreachable_filing_system_is_a_failure_of_the_run(
+    replica: Replica, state: Path
+) -> None:
+    # The CAC site answers; the filing system, with the cancellation notices,
+    # does not: the run goes on and says what it could not read.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+    outcome = run_job(replica.base_url, state, beian=closed, delay=0)
+
+    assert outcome.status == "partial"
+    failures = query(
+        state,
+        "select url, status from fetches where run_id = ? and status != 'ok'",
+        [outcome.run_id],
+    )
+    assert failures == [{"url": f"{closed}/api/notice/list", "status": "network_error"}]
+    assert "network_error" in outcome.report
+    assert f"{closed}/api/notice/list" in outcome.report

@@ -255,15 +255,19 @@ def test_text_that_looks_like_a_formula_stays_text(
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("args", "message", "code"),
     [
-        (["--since", "2026-13-01"], "--since takes a day"),
-        (["--since", "99999"], "there is no batch 99999"),
-        (["--batch", "99999"], "there is no batch 99999"),
+        # Values no export could take are usage errors (exit 2) ...
+        (["--since", "2026-13-01"], "--since takes a day", 2),
+        (["--since", ""], "--since takes a day", 2),
+        (["--since", "yesterday"], "--since takes a day", 2),
+        # ... a batch the state does not hold is an error of the export (1).
+        (["--since", "99999"], "there is no batch 99999", 1),
+        (["--batch", "99999"], "there is no batch 99999", 1),
     ],
 )
 def test_bad_input_is_refused_and_writes_nothing(
-    two_runs: TwoRuns, tmp_path: Path, args: list[str], message: str
+    two_runs: TwoRuns, tmp_path: Path, args: list[str], message: str, code: int
 ) -> None:
     out = tmp_path / "out.csv"
 
@@ -271,22 +275,27 @@ def test_bad_input_is_refused_and_writes_nothing(
         cli, ["export", "--state", str(two_runs.state), "--out", str(out), *args]
     )
 
-    assert result.exit_code == 1
+    assert result.exit_code == code
     assert message in result.output
     assert list(tmp_path.iterdir()) == []
 
 
-def test_an_unwritable_destination_is_a_clear_error(
+def test_a_destination_that_cannot_be_a_file_is_refused_by_name(
     two_runs: TwoRuns, tmp_path: Path
 ) -> None:
-    out = tmp_path / "missing" / "out.csv"
+    missing = tmp_path / "missing" / "out.csv"
 
-    result = CliRunner().invoke(
-        cli, ["export", "--state", str(two_runs.state), "--out", str(out)]
-    )
+    for out, message in (
+        (missing, f"no such directory: {missing.parent}"),
+        (tmp_path, f"{tmp_path} is a directory"),
+    ):
+        result = CliRunner().invoke(
+            cli, ["export", "--state", str(two_runs.state), "--out", str(out)]
+        )
 
-    assert result.exit_code == 1
-    assert f"cannot write {out}" in result.output
+        assert result.exit_code == 2
+        assert message in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_the_schema_document_lists_every_column() -> None:

@@ -8,12 +8,20 @@ import zipfile
 from pathlib import Path
 
 import olefile
+import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from monitor.parsers import ParseStatus, parse_attachment
+from monitor.parsers import (
+    PARSERS,
+    ParsedDocument,
+    Parser,
+    ParseStatus,
+    parse_attachment,
+)
 from monitor.parsers.result import RowIssue
 from monitor.parsers.xlsx import MAX_XML_BYTES
+from monitor.sniff import Kind
 
 RENDITIONS = Path(__file__).parent / "data" / "renditions"
 XLS_LIST = "境内互联网信息服务算法备案清单（2022年8月）"
@@ -238,3 +246,28 @@ def test_extension_never_decides(tmp_path: Path) -> None:
         (tmp_path / name).write_bytes(data)
         document = parse_attachment((tmp_path / name).read_bytes())
         assert document.status is ParseStatus.COMPLETE
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.4, 0.9])
+def test_an_encrypted_workbook_cut_short_is_unreadable(keep: float) -> None:
+    data = encrypted(xlsx_bytes(simple_book()), "secret")
+
+    document = parse_attachment(data[: int(len(data) * keep)])
+
+    assert document.status in (ParseStatus.UNREADABLE, ParseStatus.ENCRYPTED)
+    assert document.message
+    assert not document.rows
+
+
+def test_a_parser_failure_is_a_named_status_for_that_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(data: bytes) -> ParsedDocument:
+        raise RuntimeError("unexpected structure")
+
+    monkeypatch.setitem(PARSERS, Kind.XLSX, Parser("xlsx", "1", broken))
+
+    document = parse_attachment(xlsx_bytes(simple_book()))
+
+    assert document.status is ParseStatus.UNREADABLE
+    assert "RuntimeError: unexpected structure" in document.message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +14,8 @@ from monitor.parsers.pdf import parse_pdf
 from monitor.parsers.result import ParsedDocument, ParsedRow, ParseStatus
 from monitor.parsers.xlsx import parse_xlsx
 from monitor.sniff import Kind, sniff
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "PARSERS",
@@ -63,7 +66,18 @@ def parse_attachment(data: bytes) -> ParsedDocument:
     kind = sniff(data)
     parser = PARSERS.get(kind)
     if parser is not None:
-        return parser.parse(data)
+        try:
+            return parser.parse(data)
+        except Exception as error:
+            # The parsers name every failure they know of; anything else a
+            # damaged file provokes in a library below them is still a named
+            # status for this one file, never the end of a run.
+            logger.exception("The %s parser failed", parser.name)
+            return ParsedDocument(
+                ParseStatus.UNREADABLE,
+                f"the {parser.name} parser failed on this file "
+                f"({type(error).__name__}: {error}); it is kept in the archive",
+            )
 
     if kind is Kind.ZIP and not _is_zip(data):
         return ParsedDocument(

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import io
 import logging
+import struct
 from collections.abc import Callable
+from xml.parsers.expat import ExpatError
 
 import msoffcrypto
 import olefile
@@ -22,6 +24,11 @@ from monitor.parsers.result import ParsedDocument, ParseStatus
 from monitor.parsers.xls import EncryptedWorkbook, parse_xls
 
 logger = logging.getLogger(__name__)
+
+
+class DamagedContainer(Exception):
+    """The encrypted container is cut short or corrupt."""
+
 
 # The password Excel uses for workbooks protected against editing only.
 DEFAULT_PASSWORD = "VelvetSweatshop"
@@ -38,7 +45,12 @@ def parse_ole(
         return ParsedDocument(ParseStatus.UNREADABLE, f"a damaged OLE2 file: {error}")
 
     if {"EncryptionInfo", "EncryptedPackage"} <= streams:
-        plain = _decrypt(data)
+        try:
+            plain = _decrypt(data)
+        except DamagedContainer as error:
+            return ParsedDocument(
+                ParseStatus.UNREADABLE, f"a damaged encrypted Office file: {error}"
+            )
         if plain is None:
             return _password_required("an encrypted Office file")
         logger.info("Opened an encrypted file with the default password")
@@ -48,7 +60,12 @@ def parse_ole(
         try:
             return parse_xls(data)
         except EncryptedWorkbook:
-            plain = _decrypt(data)
+            try:
+                plain = _decrypt(data)
+            except DamagedContainer as error:
+                return ParsedDocument(
+                    ParseStatus.UNREADABLE, f"a damaged encrypted workbook: {error}"
+                )
             if plain is None:
                 return _password_required("an encrypted .xls workbook")
             return parse_xls(plain)
@@ -75,6 +92,9 @@ def _decrypt(data: bytes) -> bytes | None:
     except (InvalidKeyError, DecryptionError, FileFormatError) as error:
         logger.info("Default password does not open the file: %s", error)
         return None
+    except (ValueError, struct.error, ExpatError, OSError) as error:
+        # What msoffcrypto meets in a container cut short or damaged.
+        raise DamagedContainer(str(error)) from error
     return plain.getvalue()
 
 

@@ -145,7 +145,7 @@ def parse_pdf(data: bytes) -> ParsedDocument:
         # pdfminer rebuilds a truncated file from what is left and would
         # return its first pages as if they were the whole list.
         return ParsedDocument(
-            ParseStatus.UNREADABLE, "the PDF is truncated: it has no %%EOF marker"
+            ParseStatus.UNREADABLE, "the PDF is truncated: it has no %EOF marker"
         )
 
     reading = _Reading(ParsedDocument(ParseStatus.COMPLETE))
