@@ -12,7 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from crawler.topics import DEEP_SYNTHESIS, SERIES_NOUNS, batch_number
-from monitor.diff import CANCELLATION_EVENT, NEW_FILING, NEW_REGISTRANT
+from monitor.events import (
+    CANCELLATION_EVENT,
+    CORRECTION,
+    FIRST_APPEARANCE,
+    MODIFICATION,
+    NEW_FILING,
+    NEW_REGISTRANT,
+    PROVINCE_SHIFT,
+    REISSUED_ATTACHMENT,
+    REMOVED_FROM_LIST,
+    ROLE_SHIFT,
+    SECTOR_SHIFT,
+    WATCHLIST_HIT,
+)
 from monitor.store import Store
 
 # Lines of events in the body of one digest; the rest are counted.
@@ -22,6 +35,15 @@ _PLURALS = {
     NEW_FILING: ("new filing", "new filings"),
     NEW_REGISTRANT: ("new registrant", "new registrants"),
     CANCELLATION_EVENT: ("cancellation", "cancellations"),
+    MODIFICATION: ("modification", "modifications"),
+    CORRECTION: ("corrected number", "corrected numbers"),
+    REMOVED_FROM_LIST: ("removal from a list", "removals from lists"),
+    REISSUED_ATTACHMENT: ("re-issued list", "re-issued lists"),
+    SECTOR_SHIFT: ("sector shift", "sector shifts"),
+    PROVINCE_SHIFT: ("province shift", "province shifts"),
+    ROLE_SHIFT: ("role shift", "role shifts"),
+    FIRST_APPEARANCE: ("first appearance", "first appearances"),
+    WATCHLIST_HIT: ("watchlist hit", "watchlist hits"),
 }
 _HEADINGS = {
     NEW_REGISTRANT: "New registrants",

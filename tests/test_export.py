@@ -64,11 +64,15 @@ def _export(state: Path, *args: str) -> bytes:
 
 
 def _db_filings(state: Path, where: str = "", params: Any = ()) -> list[dict[str, Any]]:
-    # Province and sector come from other parts of the state, when present.
+    # The sector is the classification's; every other column is the filing's.
     names = [column.name for column in TABLES["filings"]]
-    columns = {row["name"] for row in _query(state, "pragma table_info(filings)")}
-    select = ", ".join(name if name in columns else f"null as {name}" for name in names)
-    sql = f"select {select} from filings {where} order by first_batch_id, filing_key"
+    select = ", ".join(
+        "c.sector as sector" if name == "sector" else f"f.{name}" for name in names
+    )
+    sql = (
+        f"select {select} from filings f left join classifications c "
+        f"using (filing_key) {where} order by f.first_batch_id, f.filing_key"
+    )
     return _query(state, sql, params)
 
 
