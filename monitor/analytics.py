@@ -158,7 +158,8 @@ def _shift_events(
             if share.first_appearance and dimension != "role":
                 summary = (
                     f"{batch['name']}: first {dimension} {share.label} in "
-                    f"{batch['series']} ({share.count} filings)"
+                    f"{batch['series']} ({share.count} "
+                    f"{'filing' if share.count == 1 else 'filings'})"
                 )
                 key = f"{batch['series']}\n{dimension}\n{share.value}"
                 events.append(
