@@ -14,18 +14,19 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.diff import display_name, event_id
+from monitor.diff import display_name
 from monitor.events import (
     FIRST_APPEARANCE,
     PROVINCE_SHIFT,
     ROLE_SHIFT,
     SECTOR_SHIFT,
     WATCHLIST_HIT,
+    make_event,
 )
 from monitor.provinces import filing_province
 from monitor.sectors import Taxonomy, classify, load_taxonomy
 from monitor.shifts import batch_shifts
-from monitor.store import Store, now
+from monitor.store import Store
 from monitor.watchlists import Watchlist, load_watchlists
 
 logger = logging.getLogger(__name__)
@@ -211,15 +212,5 @@ def _event(
     summary: str,
     payload: dict[str, Any],
 ) -> dict[str, Any]:
-    return {
-        "id": event_id(kind, key),
-        "run_id": run_id,
-        "batch_id": batch["id"],
-        "kind": kind,
-        "series": batch["series"],
-        "filing_key": None,
-        "entity_key": None,
-        "summary": summary,
-        "payload": json.dumps(payload, ensure_ascii=False),
-        "created_at": now(),
-    }
+    """An event of a whole list: no filing or registrant of its own."""
+    return make_event(kind, key, run_id, batch, {}, summary, payload)
