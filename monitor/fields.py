@@ -100,6 +100,19 @@ def period_of(name: str) -> str | None:
     return f"{int(match.group(1)):04d}-{int(match.group(2)):02d}"
 
 
+_ANNEX_LABEL = re.compile(r"^\s*附件\s*\d*\s*[：:]\s*")
+
+
+def list_name(name: str) -> str:
+    """A list's name without the annex label some links put before it.
+
+    The growing generative-AI page links one list as 「附件7：生成式…（2025年8月）」
+    and the announcement of its period links the same file under a generic
+    text, named from the title inside the file; both are the same list.
+    """
+    return _ANNEX_LABEL.sub("", name)
+
+
 _LINE_BREAK = re.compile(r"\s*[\r\n\t]+\s*")
 
 

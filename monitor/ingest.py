@@ -11,7 +11,7 @@ from typing import Any
 from crawler.topics import list_kind
 from monitor.archive import Archive
 from monitor.entities import entity_key
-from monitor.fields import FIELDS, normalise_filing_no, period_of
+from monitor.fields import FIELDS, list_name, normalise_filing_no, period_of
 from monitor.numbers import parse_number, province_code
 from monitor.parsers import PARSER_VERSION, parse_attachment
 from monitor.parsers.result import ParsedDocument, ParseStatus
@@ -68,6 +68,7 @@ def _store_batch(
     name = version["name"] or ""
     if not period_of(name) and document.title:
         name = document.title
+    name = list_name(name)
     published = version["published"] or ""
     period = version["period"] or period_of(name) or published[:7] or None
     kind = list_kind(version["series"], version["announcement_title"] or "")

@@ -73,6 +73,15 @@ def test_every_series_is_read_whole(full_state: Path) -> None:
     }
 
 
+def test_a_list_linked_twice_has_one_name(full_state: Path) -> None:
+    # The growing page links the 2025年8月 list as 「附件7：…」, its period's
+    # announcement under a generic text; the batch is named as the list.
+    names = {row["name"] for row in _db(full_state).query("select name from batches")}
+
+    assert "生成式人工智能服务已备案和已登记信息（2025年8月）" in names
+    assert not [name for name in names if name.startswith("附件")]
+
+
 def test_stored_filings_are_those_of_the_lists(full_state: Path) -> None:
     expected: dict[str, set[str]] = {"algorithm": set(), "deep_synthesis": set()}
     for series in expected:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from crawler.topics import GENERATIVE_AI, INCREMENT, RELIST, list_kind, series_of
+from monitor.fields import list_name
 from monitor.numbers import FILING, REGISTRATION, parse_list_date, parse_number
 from monitor.regions import region_by_code, region_by_name, region_by_pinyin
 from monitor.totals import CUMULATIVE, NEW, stated_totals
@@ -233,3 +234,20 @@ def test_annual_announcements_are_relists() -> None:
         "2025-11-11": INCREMENT,
         "2026-01-09": RELIST,
     }
+
+
+GENAI_2025_08 = "生成式人工智能服务已备案和已登记信息（2025年8月）"
+ALGORITHM_2022_10 = "境内互联网信息服务算法备案清单（2022年10月）"
+
+
+@pytest.mark.parametrize(
+    ("name", "clean"),
+    [
+        (f"附件7：{GENAI_2025_08}", GENAI_2025_08),
+        (f"附件 2: {ALGORITHM_2022_10}", ALGORITHM_2022_10),
+        (ALGORITHM_2022_10, ALGORITHM_2022_10),
+        ("关于附件的说明", "关于附件的说明"),
+    ],
+)
+def test_list_names_lose_their_annex_label(name: str, clean: str) -> None:
+    assert list_name(name) == clean
