@@ -55,7 +55,7 @@ from monitor.events import (
     store_events,
 )
 from monitor.filings import NOTICE, add_cancel_source, cancel_sources, insert_filing
-from monitor.reissue_apply import apply_reissue, previous_version
+from monitor.reissue_apply import apply_reissue, good_rows, previous_version
 from monitor.semantics import semantics_of
 from monitor.store import Store, now
 
@@ -199,17 +199,12 @@ def _apply_cancellations(
     store: Store, batch: dict[str, Any], run_id: str, *, emit: bool
 ) -> int:
     """Mark the filings a cancellation notice names as cancelled."""
-    rows = store.query(
-        "select * from rows where batch_id = ? and issue is null "
-        "order by table_index, row_index",
-        [batch["id"]],
-    )
+    rows = good_rows(store, batch["id"])
     stamp = now()
     events = []
     for row in rows:
-        known = store.query(
-            "select cancelled_batch_id from filings where filing_key = ?",
-            [row["filing_key"]],
+        known = store.scalar(
+            "select 1 from filings where filing_key = ?", [row["filing_key"]]
         )
         if not known:
             # Cancelled before cacwatch saw it listed: keep what the notice says.
@@ -246,11 +241,7 @@ def _is_backfill(store: Store, batch: dict[str, Any]) -> bool:
 def _apply_batch(
     store: Store, batch: dict[str, Any], run_id: str, *, emit: bool
 ) -> int:
-    rows = store.query(
-        "select * from rows where batch_id = ? and issue is null "
-        "order by table_index, row_index",
-        [batch["id"]],
-    )
+    rows = good_rows(store, batch["id"])
     stamp = now()
     events: list[dict[str, Any]] = []
     filings = store.db.table("filings")

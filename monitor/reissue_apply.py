@@ -46,6 +46,7 @@ def previous_version(store: Store, batch: dict[str, Any]) -> dict[str, Any] | No
 
 
 def good_rows(store: Store, batch_id: int) -> list[dict[str, Any]]:
+    """The mapped rows of a batch, in the order of the list."""
     return store.query(
         "select * from rows where batch_id = ? and issue is null "
         "order by table_index, row_index",
